@@ -1,0 +1,85 @@
+# Orderline: `make run` to try it, `make test` to check it. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+# The pyenv shim for python3.10 exists even when 3.10 isn't the active version; find a real one.
+PYTHON310 ?= $(shell for p in python3.10 $$HOME/.pyenv/versions/3.10*/bin/python3.10 /usr/bin/python3.10; do \
+	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 10)' >/dev/null 2>&1 && { echo $$p; break; }; done)
+VENV := .venv
+RASA_VENV := .venv-rasa
+FLASK := $(VENV)/bin/flask --app app
+RASA := $(RASA_VENV)/bin/rasa
+RASA_SOURCES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup run test test-app test-rasa train seed db nlu-eval bench clean
+
+help:
+	@echo "make run       set up what is missing and start everything (app :5000, Rasa :5005, actions :5055)"
+	@echo "make test      run every test"
+	@echo "make setup     create .venv (app) and .venv-rasa (Rasa)"
+	@echo "make train     train the Rasa model into models/"
+	@echo "make seed      load the demo orders"
+	@echo "make nlu-eval  score the model on the external evaluation set"
+	@echo "make bench     run the benchmarks (see docs/benchmarks.md)"
+
+setup: $(VENV)/.ok $(RASA_VENV)/.ok
+
+$(VENV)/.ok: requirements.txt requirements-dev.txt
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(RASA_VENV)/.ok: requirements-rasa.txt
+	@test -n "$(PYTHON310)" || { echo "Rasa 3.6 needs Python 3.10; install it (e.g. pyenv install 3.10) or set PYTHON310=/path/to/python3.10"; exit 1; }
+	test -x $(RASA_VENV)/bin/python || $(PYTHON310) -m venv $(RASA_VENV)
+	$(RASA_VENV)/bin/pip install -q --disable-pip-version-check "pip<24.1"
+	$(RASA_VENV)/bin/pip install -q --disable-pip-version-check -r requirements-rasa.txt
+	touch $@
+
+db: $(VENV)/.ok
+	$(FLASK) db upgrade
+
+seed: db
+	$(FLASK) orders seed
+
+# Retrain only when the assistant's sources changed since the newest model.
+models/.trained: $(RASA_VENV)/.ok $(RASA_SOURCES)
+	$(RASA) train --quiet --out models --fixed-model-name orderline
+	touch $@
+
+train: $(RASA_VENV)/.ok
+	$(RASA) train --out models --fixed-model-name orderline
+	touch models/.trained
+
+run: setup db models/.trained
+	@$(FLASK) orders seed --if-empty
+	@echo
+	@echo "  Orderline is starting:"
+	@echo "    app        http://localhost:5000/healthz  (API: http://localhost:5000/api/v1/orders/OL-100201)"
+	@echo "    readiness  http://localhost:5000/readyz"
+	@echo "    Rasa       http://localhost:5005/"
+	@echo "    API token  $$($(FLASK) dev-token 2>/dev/null)"
+	@echo
+	API_TOKEN="$${API_TOKEN:-$$($(FLASK) dev-token 2>/dev/null)}" $(VENV)/bin/honcho start -f Procfile
+
+test: setup test-app test-rasa
+
+test-app: $(VENV)/.ok
+	$(VENV)/bin/pytest -q tests --ignore=tests/actions
+
+test-rasa: $(RASA_VENV)/.ok
+	@if [ -f domain.yml ] && [ -f config.yml ]; then \
+	  $(RASA) data validate --quiet --fail-on-warnings; \
+	else echo "no Rasa assistant yet (domain.yml/config.yml missing)"; fi
+
+nlu-eval: models/.trained
+	$(RASA_VENV)/bin/python tools/nlu_eval.py $(NLU_EVAL_ARGS)
+
+bench: $(VENV)/.ok
+	$(VENV)/bin/python bench/orders_lookup.py
+
+clean:
+	rm -rf $(VENV) $(RASA_VENV) models/*.tar.gz models/.trained

@@ -1,0 +1,237 @@
+"""Typed SQLAlchemy 2.0 models for orders and everything hanging off them."""
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class OrderStatus(str, enum.Enum):
+    """Lifecycle of an order, as customers and couriers see it."""
+
+    PLACED = "placed"
+    CONFIRMED = "confirmed"
+    PACKED = "packed"
+    SHIPPED = "shipped"
+    IN_TRANSIT = "in_transit"
+    OUT_FOR_DELIVERY = "out_for_delivery"
+    DELIVERY_FAILED = "delivery_failed"
+    DELIVERED = "delivered"
+    RTO_INITIATED = "rto_initiated"
+    RTO_DELIVERED = "rto_delivered"
+    CANCELLED = "cancelled"
+
+
+PAYMENT_METHODS = ("prepaid", "cod")
+PAYMENT_STATUSES = ("pending", "paid", "failed", "refunded", "partially_refunded")
+LANGUAGES = ("en", "hi")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware datetimes stored as UTC on every backend (SQLite drops offsets)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime; pass an aware one")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    email: Mapped[Optional[str]] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    orders: Mapped[list["Order"]] = relationship(back_populates="customer")
+
+
+class Order(Base):
+    __tablename__ = "orders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[str] = mapped_column(String(40), unique=True)
+    # Digits of order_id: customers and keypads give "100234" for "OL-100234".
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
+    placed_at: Mapped[datetime]
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="INR")
+    status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED.value)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    customer: Mapped[Customer] = relationship(back_populates="orders")
+    payment: Mapped[Optional["Payment"]] = relationship(
+        back_populates="order", uselist=False, cascade="all, delete-orphan"
+    )
+    address: Mapped[Optional["Address"]] = relationship(
+        back_populates="order", uselist=False, cascade="all, delete-orphan"
+    )
+    shipment: Mapped[Optional["Shipment"]] = relationship(
+        back_populates="order", uselist=False, cascade="all, delete-orphan"
+    )
+    return_requests: Mapped[list["ReturnRequest"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="ReturnRequest.id"
+    )
+    ndr_actions: Mapped[list["NdrAction"]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="NdrAction.id"
+    )
+
+    # Optimistic locking: a concurrent writer that read an older row fails instead of
+    # silently overwriting (no lost update), on SQLite and PostgreSQL alike.
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (Index("ix_orders_customer_placed", "customer_id", "placed_at"),)
+
+
+class Payment(Base):
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    method: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(20))
+    reference: Mapped[Optional[str]] = mapped_column(String(100))
+    refund_amount: Mapped[Optional[Decimal]] = mapped_column(Numeric(12, 2))
+    refund_status: Mapped[Optional[str]] = mapped_column(String(30))
+    refund_reference: Mapped[Optional[str]] = mapped_column(String(100))
+    refund_expected_by: Mapped[Optional[date]] = mapped_column(Date)
+
+    order: Mapped[Order] = relationship(back_populates="payment")
+
+
+class Address(Base):
+    __tablename__ = "addresses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    line1: Mapped[str] = mapped_column(String(200))
+    line2: Mapped[str] = mapped_column(String(200), default="")
+    landmark: Mapped[str] = mapped_column(String(200), default="")
+    city: Mapped[str] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(100), default="")
+    pincode: Mapped[str] = mapped_column(String(6))
+
+    order: Mapped[Order] = relationship(back_populates="address")
+
+
+class Shipment(Base):
+    __tablename__ = "shipments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), unique=True)
+    courier: Mapped[Optional[str]] = mapped_column(String(100))
+    awb: Mapped[Optional[str]] = mapped_column(String(50), unique=True)
+    tracking_url: Mapped[Optional[str]] = mapped_column(String(500))
+    promised_date: Mapped[Optional[date]] = mapped_column(Date)
+    expected_date: Mapped[Optional[date]] = mapped_column(Date)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ndr_reason: Mapped[Optional[str]] = mapped_column(String(300))
+    delivered_at: Mapped[Optional[datetime]]
+    rescheduled_for: Mapped[Optional[date]] = mapped_column(Date)
+    rescheduled_slot: Mapped[Optional[str]] = mapped_column(String(10))
+    # Time of the event that set the order's current status; older events never win.
+    status_at: Mapped[Optional[datetime]]
+    last_scan_at: Mapped[Optional[datetime]]
+
+    order: Mapped[Order] = relationship(back_populates="shipment")
+    events: Mapped[list["ShipmentEvent"]] = relationship(
+        back_populates="shipment", cascade="all, delete-orphan", order_by="ShipmentEvent.at"
+    )
+
+
+class ShipmentEvent(Base):
+    __tablename__ = "shipment_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
+    at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(40))
+    location: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(String(500), default="")
+    source: Mapped[str] = mapped_column(String(20), default="import")
+
+    shipment: Mapped[Shipment] = relationship(back_populates="events")
+    __table_args__ = (UniqueConstraint("shipment_id", "at", "status", "note", name="uq_shipment_event"),)
+
+
+class ReturnRequest(Base):
+    __tablename__ = "return_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="requested")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="return_requests")
+
+
+class NdrAction(Base):
+    """A customer's answer to a failed delivery, recorded for the courier with proof."""
+
+    __tablename__ = "ndr_actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    requested_date: Mapped[Optional[date]] = mapped_column(Date)
+    details: Mapped[str] = mapped_column(Text, default="")
+    channel: Mapped[str] = mapped_column(String(20), default="api")
+    message_sid: Mapped[Optional[str]] = mapped_column(String(64))
+    customer_words: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    order: Mapped[Order] = relationship(back_populates="ndr_actions")
+
+
+class AuditLog(Base):
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(100))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(String(60), index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1,0 +1,110 @@
+"""One typed settings object, read from the environment.
+
+python-dotenv fills gaps from `.env`, but a real environment variable always wins.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Field names map to upper-case environment variables."""
+
+    database_url: str = "sqlite:///instance/orderline.db"
+    redis_url: str = "redis://localhost:6379/0"
+    rasa_url: str = "http://localhost:5005"
+    order_service_url: str = "http://localhost:5000"
+    api_token: str = ""
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_whatsapp_from: str = ""
+    twilio_api_base_url: str = "https://api.twilio.com"
+    public_base_url: str = "http://localhost:5000"
+    shiprocket_webhook_token: str = ""
+    secret_key: str = ""
+    timezone: str = "Asia/Kolkata"
+    api_token_generated: bool = field(default=False, compare=False)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, dotenv_path: Path | None = None) -> "Settings":
+        """Build settings from `env` (default: os.environ), with `.env` filling gaps only."""
+        source = dict(os.environ if env is None else env)
+        path = dotenv_path or ROOT / ".env"
+        if env is None and path.exists():
+            for key, value in dotenv_values(path).items():
+                if value is not None:
+                    source.setdefault(key, value)
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "api_token_generated":
+                continue
+            raw = source.get(f.name.upper())
+            if raw not in (None, ""):
+                values[f.name] = raw
+        settings = cls(**values)  # type: ignore[arg-type]
+        return settings.with_defaults()
+
+    def with_defaults(self) -> "Settings":
+        """Fill unset secrets from a per-checkout dev file so every process agrees on them."""
+        missing = [k for k in DEV_SECRETS if not getattr(self, k)]
+        if not missing:
+            return self
+        secrets_file = dev_secrets()
+        changes: dict[str, object] = {k: secrets_file[k] for k in missing}
+        if "api_token" in missing:
+            changes["api_token_generated"] = True
+        return replace_settings(self, **changes)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL with relative SQLite paths anchored at the project root."""
+        return absolute_sqlite_url(self.database_url)
+
+
+DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token")
+DEV_SECRETS_FILE = ROOT / "instance" / "dev-secrets.json"
+
+
+def dev_secrets(path: Path = DEV_SECRETS_FILE) -> dict[str, str]:
+    """Development secrets, generated once per checkout and kept out of git (instance/)."""
+    import json
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        data = {}
+    if not all(isinstance(data.get(k), str) and data[k] for k in DEV_SECRETS):
+        data = {k: data.get(k) or secrets.token_urlsafe(24) for k in DEV_SECRETS}
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(data, indent=1))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    return data
+
+
+def replace_settings(settings: Settings, **changes: object) -> Settings:
+    """Return a copy of `settings` with `changes` applied."""
+    from dataclasses import replace
+
+    return replace(settings, **changes)
+
+
+def absolute_sqlite_url(url: str) -> str:
+    """Anchor `sqlite:///relative/path` at the project root so every process agrees."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith("sqlite:////") and ":memory:" not in url:
+        return prefix + str(ROOT / url[len(prefix):])
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    if url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url[len("postgres://"):]
+    return url

@@ -1,0 +1,52 @@
+from datetime import date
+
+import pytest
+
+from orderline import rules
+from orderline.models import OrderStatus as S
+
+
+@pytest.mark.parametrize("status", ["placed", "confirmed", "packed"])
+def test_address_change_allowed_before_shipping(status):
+    assert rules.address_change_refusal(status) is None
+
+
+@pytest.mark.parametrize("status", [s.value for s in S if s.value not in ("placed", "confirmed", "packed")])
+def test_address_change_refused_after_shipping_with_reason(status):
+    reason = rules.address_change_refusal(status)
+    assert reason and len(reason) > 10
+
+
+def test_failed_delivery_points_to_ndr_update():
+    assert "delivery update" in rules.address_change_refusal("delivery_failed")
+
+
+@pytest.mark.parametrize("pincode,ok", [("452001", True), ("110001", True), ("052001", False),
+                                        ("45200", False), ("4520011", False), ("45200a", False), ("", False)])
+def test_pincode(pincode, ok):
+    assert rules.is_valid_pincode(pincode) is ok
+
+
+@pytest.mark.parametrize("status,ok", [("out_for_delivery", True), ("delivery_failed", True), ("in_transit", True),
+                                       ("delivered", False), ("cancelled", False), ("rto_initiated", False),
+                                       ("rto_delivered", False), ("placed", False)])
+def test_reschedule_statuses(status, ok):
+    assert (rules.reschedule_refusal(status) is None) is ok
+
+
+def test_reschedule_window_is_tomorrow_to_seven_days():
+    assert rules.reschedule_window(date(2026, 11, 28)) == (date(2026, 11, 29), date(2026, 12, 5))
+
+
+@pytest.mark.parametrize("status,ok", [("placed", True), ("confirmed", True), ("packed", True),
+                                       ("shipped", False), ("in_transit", False), ("delivered", False),
+                                       ("cancelled", False)])
+def test_cancel_before_shipping_only(status, ok):
+    assert (rules.cancel_refusal(status) is None) is ok
+
+
+def test_return_window():
+    today = date(2026, 11, 28)
+    assert rules.return_refusal("delivered", date(2026, 11, 21), today) is None
+    assert "closed" in rules.return_refusal("delivered", date(2026, 11, 20), today)
+    assert rules.return_refusal("in_transit", None, today)

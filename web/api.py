@@ -1,0 +1,93 @@
+"""REST API v1: JSON over the order-lookup service, bearer-token protected."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Blueprint, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from orderline.errors import DomainError
+from orderline.phones import InvalidPhone
+from orderline.present import order_dict
+from web.jsonapi import BadJson, domain_error, error, json_body
+from web.services import services
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.before_request
+def require_token():
+    expected = services().settings.api_token
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+        return error(401, "unauthorized", "missing or wrong bearer token")
+    return None
+
+
+def actor() -> str:
+    return (request.headers.get("X-Actor") or "api")[:100]
+
+
+def present(order):
+    return order_dict(order, services().clock)
+
+
+@bp.errorhandler(DomainError)
+def on_domain_error(exc: DomainError):
+    return domain_error(exc)
+
+
+@bp.errorhandler(BadJson)
+def on_bad_json(_exc: BadJson):
+    return error(400, "bad_json", "the body must be a JSON object")
+
+
+@bp.errorhandler(HTTPException)
+def on_http_error(exc: HTTPException):
+    return error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+
+
+@bp.get("/orders/<ref>")
+def get_order(ref: str):
+    return jsonify(present(services().orders.get(ref)))
+
+
+@bp.get("/orders")
+def list_orders():
+    phone = request.args.get("phone", "")
+    if not phone:
+        return error(400, "phone_required", "pass ?phone=<E.164 number>")
+    try:
+        orders = services().orders.for_phone(phone)
+    except InvalidPhone:
+        return error(400, "bad_phone", "not a valid phone number")
+    return jsonify(orders=[present(o) for o in orders])
+
+
+@bp.post("/orders/<ref>/address")
+def change_address(ref: str):
+    return jsonify(present(services().orders.change_address(ref, json_body(), actor())))
+
+
+@bp.post("/orders/<ref>/reschedule")
+def reschedule(ref: str):
+    body = json_body()
+    return jsonify(present(services().orders.reschedule(ref, body.get("date"), body.get("slot"), actor())))
+
+
+@bp.post("/orders/<ref>/cancel")
+def cancel(ref: str):
+    body = json_body()
+    return jsonify(present(services().orders.cancel(ref, str(body.get("reason") or ""), actor())))
+
+
+@bp.post("/orders/<ref>/return")
+def request_return(ref: str):
+    body = json_body()
+    return jsonify(present(services().orders.request_return(ref, body.get("kind"), body.get("reason"), actor()))), 201
+
+
+@bp.post("/orders/<ref>/ndr")
+def ndr(ref: str):
+    return jsonify(present(services().orders.record_ndr(ref, json_body(), actor()))), 201
