@@ -36,13 +36,13 @@ from orderline.phones import normalise_phone
 
 T = TypeVar("T")
 MAX_RETRIES = 8
-# One query for the one-to-one parts, one each for the lists.
+# Everything in one round trip: the lists are short (a timeline, a return request or two).
 ORDER_LOAD = (
     joinedload(Order.customer),
     joinedload(Order.payment),
     joinedload(Order.address),
-    joinedload(Order.shipment).selectinload(Shipment.events),
-    selectinload(Order.return_requests),
+    joinedload(Order.shipment).joinedload(Shipment.events),
+    joinedload(Order.return_requests),
 )
 
 

@@ -14,6 +14,9 @@ bp = Blueprint("shiprocket", __name__, url_prefix="/webhooks")
 
 
 @bp.post("/shiprocket")
+# Shiprocket refuses callback URLs containing "shiprocket", "sr" or "kr"; this alias is the one to
+# paste into its panel.
+@bp.post("/courier-tracking")
 def tracking_update():
     svc = services()
     expected = svc.settings.shiprocket_webhook_token

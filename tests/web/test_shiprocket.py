@@ -41,3 +41,11 @@ def test_malformed_is_400(client, body):
 def test_unknown_awb_still_200(client, demo):
     resp = client.post("/webhooks/shiprocket", json=event("NOSUCH"), headers={"x-api-key": SHIPROCKET_TOKEN})
     assert resp.status_code == 200 and resp.json["status"] == "unknown_shipment"
+
+
+def test_alias_without_the_forbidden_keyword(client, demo):
+    oid = demo_id(demo, "in_transit")
+    resp = client.post("/webhooks/courier-tracking", json=event(demo[oid]["shipment"]["awb"]),
+                       headers={"x-api-key": SHIPROCKET_TOKEN})
+    assert resp.status_code == 200 and resp.json["order_status"] == "out_for_delivery"
+    assert client.post("/webhooks/courier-tracking", json=event("1")).status_code == 401
