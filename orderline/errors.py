@@ -55,3 +55,13 @@ class ReturnNotAllowed(RuleViolation):
 
 class NdrNotAllowed(RuleViolation):
     code = "ndr_not_allowed"
+
+
+class EscalationNotFound(DomainError):
+    code = "escalation_not_found"
+
+
+class ClaimConflict(RuleViolation):
+    """Another agent holds the conversation; taking it over must be explicit."""
+
+    code = "claimed_by_another_agent"

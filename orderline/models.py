@@ -235,3 +235,99 @@ class AuditLog(Base):
     entity_id: Mapped[str] = mapped_column(String(60), index=True)
     action: Mapped[str] = mapped_column(String(40))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class ConversationState(str, enum.Enum):
+    """Who owns a customer conversation; only `BOT` lets Rasa hear the customer."""
+
+    BOT = "bot"
+    WAITING_FOR_AGENT = "waiting_for_agent"
+    AGENT = "agent"
+
+
+class Conversation(Base):
+    """One conversation per customer phone, shared by WhatsApp and voice."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default=ConversationState.BOT.value)
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    profile_name: Mapped[Optional[str]] = mapped_column(String(200))
+    wa_id: Mapped[Optional[str]] = mapped_column(String(32))
+    language: Mapped[Optional[str]] = mapped_column(String(5))
+    # WhatsApp consent: STOP sets opted_out; START clears it.
+    opted_out: Mapped[bool] = mapped_column(default=False)
+    consent_changed_at: Mapped[Optional[datetime]]
+    last_inbound_at: Mapped[Optional[datetime]]
+    waiting_notice_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    messages: Mapped[list["Message"]] = relationship(back_populates="conversation", order_by="Message.id")
+    __mapper_args__ = {"version_id_col": version}
+
+
+class Message(Base):
+    """Every inbound and outbound message, voice prompt and agent note, already redacted."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # in, out, note
+    channel: Mapped[str] = mapped_column(String(12))  # whatsapp, voice, console
+    author: Mapped[str] = mapped_column(String(100))  # customer, bot, system, agent:<name>
+    text: Mapped[str] = mapped_column(Text, default="")
+    media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    twilio_sid: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    error_code: Mapped[Optional[str]] = mapped_column(String(20))
+    error_message: Mapped[Optional[str]] = mapped_column(String(500))
+    template_sid: Mapped[Optional[str]] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="messages")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Escalation(Base):
+    """A request for a person, queued for agents by priority and waiting time."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(ForeignKey("conversations.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(20))  # delivery, payments, complaint, general
+    intent: Mapped[Optional[str]] = mapped_column(String(40))
+    confidence: Mapped[Optional[float]]
+    channel: Mapped[str] = mapped_column(String(12))
+    order_id: Mapped[Optional[str]] = mapped_column(String(40))
+    priority: Mapped[int] = mapped_column(Integer, default=2)  # 1 most urgent
+    status: Mapped[str] = mapped_column(String(12), default="open", index=True)  # open, claimed, resolved
+    note: Mapped[str] = mapped_column(Text, default="")
+    call_sid: Mapped[Optional[str]] = mapped_column(String(64))
+    callback_requested: Mapped[bool] = mapped_column(default=False)
+    agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[Optional[datetime]]
+    first_reply_at: Mapped[Optional[datetime]]
+    resolved_at: Mapped[Optional[datetime]]
+    resolution: Mapped[Optional[str]] = mapped_column(String(20))  # resolved, handed_back
+    no_agent_notice_at: Mapped[Optional[datetime]]
+
+    conversation: Mapped[Conversation] = relationship()
+    agent: Mapped[Optional[Agent]] = relationship()

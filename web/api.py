@@ -91,3 +91,14 @@ def request_return(ref: str):
 @bp.post("/orders/<ref>/ndr")
 def ndr(ref: str):
     return jsonify(present(services().orders.record_ndr(ref, json_body(), actor()))), 201
+
+
+@bp.post("/escalations")
+def open_escalation():
+    escalation, created = services().escalations.open(json_body())
+    return jsonify(escalation=escalation, created=created), 201 if created else 200
+
+
+@bp.get("/escalations")
+def list_escalations():
+    return jsonify(escalations=services().escalations.list(request.args.get("status", "open")))

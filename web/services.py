@@ -11,7 +11,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from orderline.clock import Clock
+from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
+from orderline.escalations import EscalationService
 from orderline.orders import OrderService
 from orderline.settings import Settings
 
@@ -32,6 +34,14 @@ class Services:
     @cached_property
     def orders(self) -> OrderService:
         return OrderService(self.sessions, self.clock)
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.sessions, self.redis, self.clock)
+
+    @cached_property
+    def escalations(self) -> EscalationService:
+        return EscalationService(self.sessions, self.conversations, self.clock)
 
     @property
     def redis(self) -> redis.Redis:

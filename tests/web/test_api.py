@@ -118,3 +118,16 @@ def test_concurrent_http_cancels_one_wins(app, auth, demo):
     finally:
         server.shutdown()
     assert sorted(codes) == [200] + [409] * 7
+
+
+def test_escalation_api(client, auth):
+    body = {"reason": "payments", "intent": "payment_query", "confidence": 0.42, "channel": "whatsapp",
+            "phone": "+919000000007", "order_id": "OL-100281", "note": "money deducted, order not confirmed"}
+    created = client.post("/api/v1/escalations", headers=auth, json=body)
+    assert created.status_code == 201 and created.json["escalation"]["conversation_state"] == "waiting_for_agent"
+    again = client.post("/api/v1/escalations", headers=auth, json=body)
+    assert again.status_code == 200 and again.json["created"] is False
+    listed = client.get("/api/v1/escalations?status=open", headers=auth).json["escalations"]
+    assert [e["order_id"] for e in listed] == ["OL-100281"]
+    assert client.post("/api/v1/escalations", headers=auth, json={"reason": "x"}).status_code == 422
+    assert client.post("/api/v1/escalations", json=body).status_code == 401

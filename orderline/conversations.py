@@ -1,0 +1,193 @@
+"""Conversations: who owns each one (bot, waiting, agent), and its single transcript.
+
+The DB is the truth; Redis caches the owner so the hot path (every inbound message) is one
+GET. Writers overwrite the cache after commit; readers only fill it when empty (SET NX), so
+a slow reader can never put back an owner that a writer has just replaced.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Optional
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from orderline.clock import Clock
+from orderline.models import Conversation, ConversationState, Customer, Message
+from orderline.orders import in_transaction
+from orderline.phones import normalise_phone
+from orderline.redact import redact
+
+log = logging.getLogger(__name__)
+STATE_TTL = 60  # seconds; bounds staleness if a cache write ever fails
+WINDOW = timedelta(hours=24)
+EVENTS_CHANNEL = "orderline:events"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    message_id: int
+    conversation_id: int
+    state: str
+    duplicate: bool
+    first_of_session: bool = False
+
+
+class ConversationStore:
+    """Transcript and ownership for customer conversations, across channels."""
+
+    def __init__(self, factory: sessionmaker[Session], cache: Optional[redis.Redis], clock: Clock) -> None:
+        self.factory = factory
+        self.cache = cache
+        self.clock = clock
+
+    # -- ownership -------------------------------------------------------------
+    def state(self, phone: str) -> str:
+        """Who owns the conversation now. Falls back to the DB when Redis is unavailable."""
+        phone = normalise_phone(phone)
+        key = f"conv:state:{phone}"
+        try:
+            cached = self.cache.get(key) if self.cache else None
+        except redis.RedisError:
+            cached = None
+        if cached:
+            return cached.decode()
+        with self.factory() as session:
+            conv = session.scalars(select(Conversation).where(Conversation.phone == phone)).one_or_none()
+            state = conv.state if conv else ConversationState.BOT.value
+        self._cache_state(phone, state, overwrite=False)
+        return state
+
+    def _cache_state(self, phone: str, state: str, overwrite: bool = True) -> None:
+        if not self.cache:
+            return
+        try:
+            self.cache.set(f"conv:state:{phone}", state, ex=STATE_TTL, nx=not overwrite)
+        except redis.RedisError:
+            log.warning("could not cache conversation state for %s", phone)
+
+    def set_state(self, session: Session, conv: Conversation, state: ConversationState) -> None:
+        """Change ownership inside the caller's transaction; cache it with `after_commit`."""
+        conv.state = state.value
+        session.info.setdefault("conv_states", {})[conv.phone] = state.value
+
+    def after_commit(self, session_info: dict[str, Any]) -> None:
+        for phone, state in session_info.get("conv_states", {}).items():
+            self._cache_state(phone, state)
+
+    def get_or_create(self, session: Session, phone: str) -> Conversation:
+        conv = session.scalars(select(Conversation).where(Conversation.phone == phone)).one_or_none()
+        if conv is None:
+            customer = session.scalars(select(Customer).where(Customer.phone == phone)).one_or_none()
+            conv = Conversation(phone=phone, language=customer.language if customer else None)
+            try:
+                with session.begin_nested():
+                    session.add(conv)
+            except IntegrityError:  # created concurrently by another request
+                conv = session.scalars(select(Conversation).where(Conversation.phone == phone)).one()
+        return conv
+
+    # -- transcript ------------------------------------------------------------
+    def record_inbound(self, phone: str, channel: str, text: str, sid: Optional[str] = None,
+                       profile_name: Optional[str] = None, wa_id: Optional[str] = None,
+                       media: Iterable[dict[str, Any]] = ()) -> Inbound:
+        """Store a customer's message once; a repeated Twilio SID is reported as a duplicate."""
+        phone = normalise_phone(phone)
+        now = self.clock.now()
+
+        def work(session: Session) -> Inbound:
+            conv = self.get_or_create(session, phone)
+            if sid and session.scalar(select(Message.id).where(Message.twilio_sid == sid)):
+                return Inbound(0, conv.id, conv.state, duplicate=True)
+            first = conv.last_inbound_at is None or now - conv.last_inbound_at > WINDOW
+            if channel == "whatsapp":
+                conv.last_inbound_at = now
+                conv.profile_name = profile_name or conv.profile_name
+                conv.wa_id = wa_id or conv.wa_id
+            msg = Message(conversation=conv, direction="in", channel=channel, author="customer",
+                          text=redact(text or "")[:4000], media=list(media), twilio_sid=sid, status="received",
+                          created_at=now)
+            session.add(msg)
+            session.flush()
+            return Inbound(msg.id, conv.id, conv.state, duplicate=False, first_of_session=first)
+
+        try:
+            result = in_transaction(self.factory, work)
+        except IntegrityError:
+            # The same SID raced in on another worker; the unique index decided.
+            with self.factory() as session:
+                conv = session.scalars(select(Conversation).where(Conversation.phone == phone)).one()
+                return Inbound(0, conv.id, conv.state, duplicate=True)
+        if not result.duplicate:
+            self.publish({"type": "message", "phone": phone, "direction": "in", "channel": channel})
+        return result
+
+    def record_outbound(self, phone: str, channel: str, author: str, text: str, status: str = "queued",
+                        sid: Optional[str] = None, template_sid: Optional[str] = None,
+                        direction: str = "out") -> int:
+        phone = normalise_phone(phone)
+
+        def work(session: Session) -> int:
+            conv = self.get_or_create(session, phone)
+            msg = Message(conversation=conv, direction=direction, channel=channel, author=author[:100],
+                          text=redact(text or "")[:4000], twilio_sid=sid, status=status,
+                          template_sid=template_sid, created_at=self.clock.now())
+            session.add(msg)
+            session.flush()
+            return msg.id
+
+        message_id = in_transaction(self.factory, work)
+        self.publish({"type": "message", "phone": phone, "direction": direction, "channel": channel})
+        return message_id
+
+    def transcript(self, phone: str, limit: int = 200) -> list[dict[str, Any]]:
+        phone = normalise_phone(phone)
+        with self.factory() as session:
+            conv = session.scalars(select(Conversation).where(Conversation.phone == phone)).one_or_none()
+            if conv is None:
+                return []
+            rows = session.scalars(select(Message).where(Message.conversation_id == conv.id)
+                                   .order_by(Message.id.desc()).limit(limit)).all()
+        return [message_dict(m, self.clock) for m in reversed(rows)]
+
+    # -- consent and the 24-hour window ---------------------------------------
+    def set_opt_out(self, phone: str, opted_out: bool) -> None:
+        phone = normalise_phone(phone)
+
+        def work(session: Session) -> None:
+            conv = self.get_or_create(session, phone)
+            conv.opted_out = opted_out
+            conv.consent_changed_at = self.clock.now()
+
+        in_transaction(self.factory, work)
+
+    def conversation(self, phone: str) -> Optional[Conversation]:
+        with self.factory() as session:
+            return session.scalars(select(Conversation).where(Conversation.phone == normalise_phone(phone))).one_or_none()
+
+    def window_open(self, phone: str) -> bool:
+        """WhatsApp's customer-service window: 24 h from the customer's last inbound message."""
+        conv = self.conversation(phone)
+        return bool(conv and conv.last_inbound_at and self.clock.now() - conv.last_inbound_at < WINDOW)
+
+    # -- live updates ----------------------------------------------------------
+    def publish(self, event: dict[str, Any]) -> None:
+        if not self.cache:
+            return
+        try:
+            self.cache.publish(EVENTS_CHANNEL, json.dumps(event))
+        except redis.RedisError:
+            log.warning("could not publish %s", event.get("type"))
+
+
+def message_dict(m: Message, clock: Clock) -> dict[str, Any]:
+    return {"id": m.id, "direction": m.direction, "channel": m.channel, "author": m.author, "text": m.text,
+            "media": m.media, "status": m.status, "sid": m.twilio_sid, "error_code": m.error_code,
+            "at": m.created_at.astimezone(clock.tz).isoformat()}
+
+

@@ -1,0 +1,210 @@
+"""Escalations: the queue of customers waiting for a person, and the hand-back to the bot."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, sessionmaker
+
+from orderline.clock import Clock
+from orderline.conversations import ConversationStore
+from orderline.errors import ClaimConflict, EscalationNotFound, InvalidInput, RuleViolation
+from orderline.models import Agent, AuditLog, ConversationState, Escalation
+from orderline.orders import in_transaction
+from orderline.phones import InvalidPhone, normalise_phone
+
+REASONS = ("delivery", "payments", "complaint", "general")
+CHANNELS = ("whatsapp", "voice")
+DEFAULT_PRIORITY = {"complaint": 1, "payments": 1, "delivery": 2, "general": 3}
+ACTIVE = ("open", "claimed")
+
+
+class EscalationService:
+    def __init__(self, factory: sessionmaker[Session], store: ConversationStore, clock: Clock) -> None:
+        self.factory = factory
+        self.store = store
+        self.clock = clock
+
+    def open(self, data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+        """Open an escalation (or return the active one) and hand the conversation to agents.
+
+        Returns the escalation and whether it was newly created.
+        """
+        clean = validate(data)
+
+        def work(session: Session) -> tuple[Escalation, bool]:
+            conv = self.store.get_or_create(session, clean["phone"])
+            active = session.scalars(select(Escalation).where(
+                Escalation.conversation_id == conv.id, Escalation.status.in_(ACTIVE))).first()
+            if active is not None:
+                if clean["note"]:
+                    active.note = (active.note + "\n" + clean["note"]).strip()[:4000]
+                active.priority = min(active.priority, clean["priority"])
+                return active, False
+            esc = Escalation(conversation=conv, reason=clean["reason"], intent=clean["intent"],
+                             confidence=clean["confidence"], channel=clean["channel"], order_id=clean["order_id"],
+                             priority=clean["priority"], note=clean["note"], call_sid=clean["call_sid"],
+                             callback_requested=clean["callback_requested"], created_at=self.clock.now())
+            session.add(esc)
+            if conv.state == ConversationState.BOT.value:
+                self.store.set_state(session, conv, ConversationState.WAITING_FOR_AGENT)
+            session.flush()
+            session.info["escalation_id"] = esc.id
+            return esc, True
+
+        esc_id, created, info = self._run(work)
+        self.store.after_commit(info)
+        result = self.get(esc_id)
+        if created:
+            self.store.publish({"type": "escalation", "id": esc_id, "reason": result["reason"],
+                                "priority": result["priority"], "phone": result["phone"]})
+        return result, created
+
+    def _run(self, work: Any) -> tuple[int, bool, dict[str, Any]]:
+        captured: dict[str, Any] = {}
+
+        def wrapped(session: Session) -> tuple[int, bool]:
+            esc, created = work(session)
+            session.flush()
+            captured.update(session.info)
+            return esc.id, created
+
+        esc_id, created = in_transaction(self.factory, wrapped)
+        return esc_id, created, captured
+
+    def get(self, esc_id: int) -> dict[str, Any]:
+        with self.factory() as session:
+            esc = session.scalars(select(Escalation).where(Escalation.id == esc_id)
+                                  .options(joinedload(Escalation.conversation), joinedload(Escalation.agent))).one_or_none()
+            if esc is None:
+                raise EscalationNotFound(f"no escalation {esc_id}")
+            return escalation_dict(esc, self.clock)
+
+    def list(self, status: str = "open") -> list[dict[str, Any]]:
+        statuses = ACTIVE if status == "active" else (status,)
+        if not set(statuses) <= {"open", "claimed", "resolved"}:
+            raise InvalidInput({"status": "open, claimed, active or resolved"})
+        with self.factory() as session:
+            rows = session.scalars(
+                select(Escalation).where(Escalation.status.in_(statuses))
+                .options(joinedload(Escalation.conversation), joinedload(Escalation.agent))
+                .order_by(Escalation.priority, Escalation.created_at).limit(500)).all()
+            return [escalation_dict(e, self.clock) for e in rows]
+
+    def claim(self, esc_id: int, agent_id: int, takeover: bool = False) -> dict[str, Any]:
+        def work(session: Session) -> tuple[Escalation, bool]:
+            esc = self._load(session, esc_id)
+            if esc.status == "resolved":
+                raise RuleViolation("this escalation is already resolved")
+            if esc.status == "claimed" and esc.agent_id not in (None, agent_id):
+                if not takeover:
+                    holder = session.get(Agent, esc.agent_id)
+                    raise ClaimConflict(f"claimed by {holder.name if holder else 'another agent'}")
+                session.add(AuditLog(actor=_agent_name(session, agent_id), entity="escalation",
+                                     entity_id=str(esc.id), action="takeover", changes={"from_agent_id": esc.agent_id}))
+            esc.status, esc.agent_id = "claimed", agent_id
+            esc.claimed_at = esc.claimed_at or self.clock.now()
+            esc.conversation.agent_id = agent_id
+            self.store.set_state(session, esc.conversation, ConversationState.AGENT)
+            return esc, False
+
+        esc_id, _, info = self._run(work)
+        self.store.after_commit(info)
+        self.store.publish({"type": "escalation_claimed", "id": esc_id})
+        return self.get(esc_id)
+
+    def resolve(self, esc_id: int, agent_id: Optional[int], resolution: str = "resolved") -> dict[str, Any]:
+        """Close the escalation and give the conversation back to the bot."""
+        if resolution not in ("resolved", "handed_back"):
+            raise InvalidInput({"resolution": "resolved or handed_back"})
+
+        def work(session: Session) -> tuple[Escalation, bool]:
+            esc = self._load(session, esc_id)
+            if esc.status == "resolved":
+                return esc, False
+            if esc.status == "claimed" and agent_id is not None and esc.agent_id not in (None, agent_id):
+                raise ClaimConflict("another agent holds this conversation; take it over first")
+            esc.status, esc.resolution, esc.resolved_at = "resolved", resolution, self.clock.now()
+            esc.agent_id = esc.agent_id or agent_id
+            esc.conversation.agent_id = None
+            esc.conversation.waiting_notice_at = None
+            self.store.set_state(session, esc.conversation, ConversationState.BOT)
+            return esc, True
+
+        esc_id, changed, info = self._run(work)
+        self.store.after_commit(info)
+        if changed:
+            self.store.publish({"type": "escalation_resolved", "id": esc_id})
+        return self.get(esc_id)
+
+    def active_for(self, phone: str) -> Optional[dict[str, Any]]:
+        conv = self.store.conversation(phone)
+        if conv is None:
+            return None
+        with self.factory() as session:
+            esc = session.scalars(select(Escalation).where(Escalation.conversation_id == conv.id,
+                                                           Escalation.status.in_(ACTIVE))).first()
+            return self.get(esc.id) if esc else None
+
+    def _load(self, session: Session, esc_id: int) -> Escalation:
+        esc = session.get(Escalation, esc_id)
+        if esc is None:
+            raise EscalationNotFound(f"no escalation {esc_id}")
+        return esc
+
+
+def validate(data: Any) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        raise InvalidInput({"body": "expected a JSON object"})
+    errors: dict[str, str] = {}
+    reason = data.get("reason")
+    if reason not in REASONS:
+        errors["reason"] = "one of " + ", ".join(REASONS)
+    channel = data.get("channel") or "whatsapp"
+    if channel not in CHANNELS:
+        errors["channel"] = "whatsapp or voice"
+    try:
+        phone = normalise_phone(str(data.get("phone") or data.get("sender") or ""))
+    except InvalidPhone:
+        errors["phone"] = "the customer's phone number, E.164"
+        phone = ""
+    confidence = data.get("confidence")
+    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
+                                   or not 0 <= confidence <= 1):
+        errors["confidence"] = "a number from 0 to 1"
+    priority = data.get("priority")
+    if priority is None:
+        priority = DEFAULT_PRIORITY.get(reason, 3)  # type: ignore[arg-type]
+    elif isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 3:
+        errors["priority"] = "1 (urgent) to 3"
+    for key in ("intent", "order_id", "call_sid"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str):
+            errors[key] = "text"
+    if errors:
+        raise InvalidInput(errors)
+    return {"reason": reason, "channel": channel, "phone": phone, "confidence": confidence, "priority": priority,
+            "intent": (data.get("intent") or None), "order_id": (data.get("order_id") or None),
+            "note": str(data.get("note") or "")[:2000], "call_sid": data.get("call_sid") or None,
+            "callback_requested": bool(data.get("callback_requested"))}
+
+
+def escalation_dict(e: Escalation, clock: Clock) -> dict[str, Any]:
+    def iso(v: Any) -> Any:
+        return v.astimezone(clock.tz).isoformat() if v else None
+
+    return {"id": e.id, "reason": e.reason, "intent": e.intent, "confidence": e.confidence, "channel": e.channel,
+            "phone": e.conversation.phone, "customer_name": e.conversation.profile_name, "order_id": e.order_id,
+            "priority": e.priority, "status": e.status, "note": e.note, "call_sid": e.call_sid,
+            "callback_requested": e.callback_requested, "agent": e.agent.name if e.agent else None,
+            "conversation_state": e.conversation.state, "created_at": iso(e.created_at),
+            "claimed_at": iso(e.claimed_at), "first_reply_at": iso(e.first_reply_at),
+            "resolved_at": iso(e.resolved_at), "resolution": e.resolution,
+            "waiting_seconds": int((clock.now() - e.created_at).total_seconds()) if e.status == "open" else None}
+
+
+def _agent_name(session: Session, agent_id: int) -> str:
+    agent = session.get(Agent, agent_id)
+    return f"agent:{agent.name}" if agent else f"agent:{agent_id}"
+
+
