@@ -287,6 +287,7 @@ class Message(Base):
     error_code: Mapped[Optional[str]] = mapped_column(String(20))
     error_message: Mapped[Optional[str]] = mapped_column(String(500))
     template_sid: Mapped[Optional[str]] = mapped_column(String(64))
+    template_variables: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -69,7 +69,7 @@ class Settings:
         return absolute_sqlite_url(self.database_url)
 
 
-DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token")
+DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token", "twilio_auth_token")
 DEV_SECRETS_FILE = ROOT / "instance" / "dev-secrets.json"
 
 

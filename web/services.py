@@ -2,20 +2,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import redis
 from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.rasa_client import RasaClient
+from messaging.sender import WhatsAppSender
+from messaging.twilio_client import make_client
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
 from orderline.orders import OrderService
 from orderline.settings import Settings
+
+if TYPE_CHECKING:
+    import rq
 
 
 @dataclass
@@ -42,6 +49,26 @@ class Services:
     @cached_property
     def escalations(self) -> EscalationService:
         return EscalationService(self.sessions, self.conversations, self.clock)
+
+    @cached_property
+    def queue(self) -> "rq.Queue":
+        import rq
+
+        return rq.Queue("orderline", connection=self.redis)
+
+    @cached_property
+    def sender(self) -> WhatsAppSender:
+        def schedule_retry(message_id: int, delay: int) -> None:
+            from messaging.jobs import deliver_message
+
+            self.queue.enqueue_in(timedelta(seconds=delay), deliver_message, message_id)
+
+        return WhatsAppSender(self.settings, self.sessions, self.conversations, self.clock,
+                              make_client(self.settings), schedule_retry=schedule_retry)
+
+    @cached_property
+    def rasa(self) -> RasaClient:
+        return RasaClient(self.settings.rasa_url)
 
     @property
     def redis(self) -> redis.Redis:

@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-27 20:56:54.772729
+Create Date: 2026-11-27 21:00:09.012795
 """
 from alembic import op
 import sqlalchemy as sa
@@ -85,6 +85,7 @@ def upgrade() -> None:
     sa.Column('error_code', sa.String(length=20), nullable=True),
     sa.Column('error_message', sa.String(length=500), nullable=True),
     sa.Column('template_sid', sa.String(length=64), nullable=True),
+    sa.Column('template_variables', sa.JSON(), nullable=True),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('next_attempt_at', orderline.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', orderline.models.UTCDateTime(timezone=True), nullable=False),
