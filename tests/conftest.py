@@ -117,3 +117,13 @@ def demo_id(rows: dict, order_status: str, **match) -> str:
         if row["status"] == order_status and all(row["payment"].get(k) == v for k, v in match.items()):
             return oid
     raise LookupError(order_status)
+
+
+@pytest.fixture(scope="session")
+def live_stack():
+    """The app, Rasa, the action server and a fake Twilio, all running (see tests/support/live_stack.py)."""
+    from tests.support.live_stack import start_live_stack
+
+    stack = start_live_stack()
+    yield stack
+    stack.stop()
