@@ -62,6 +62,12 @@ class WhatsAppSender:
     def send(self, phone: str, text: str, author: str = "bot", template: Optional[Template] = None,
              ignore_opt_out: bool = False) -> SendResult:
         """Queue and send one message. Inside the window text goes as is; outside, the template."""
+        prepared = self.prepare(phone, text, author, template, ignore_opt_out)
+        return prepared if prepared.status == "refused" else self.deliver(prepared.message_id)  # type: ignore[arg-type]
+
+    def prepare(self, phone: str, text: str, author: str = "bot", template: Optional[Template] = None,
+                ignore_opt_out: bool = False) -> SendResult:
+        """Check consent and the window, and write the message row (`queued`) without sending it."""
         phone = normalise_phone(phone)
         conv = self.store.conversation(phone)
         if conv is not None and conv.opted_out and not ignore_opt_out:
@@ -74,6 +80,35 @@ class WhatsAppSender:
                                                 template_sid=use_template.content_sid if use_template else None)
         if use_template:
             self._set(message_id, template_variables=use_template.variables)
+        return SendResult(message_id, "queued")
+
+    def recover(self, message_id: int, stuck_after: timedelta = timedelta(seconds=60)) -> SendResult:
+        """Settle a row left `sending` by a worker that died mid-call, without sending twice.
+
+        If Twilio has the message (same recipient and body, created after the row), adopt its
+        SID; otherwise put the row back to `queued` and deliver it.
+        """
+        with self.factory() as session:
+            msg = session.get(Message, message_id)
+            if msg is None:
+                return SendResult(message_id, "missing")
+            if msg.status != "sending":
+                return SendResult(message_id, msg.status, msg.twilio_sid)
+            if self.clock.now() - msg.updated_at < stuck_after:
+                return SendResult(message_id, "sending")
+            phone, text, created = msg.conversation.phone, msg.text, msg.created_at
+            template_sid = msg.template_sid
+        if self.client is not None:
+            try:
+                for remote in self.client.messages.list(to=f"whatsapp:{phone}",
+                                                        date_sent_after=created - timedelta(minutes=1), limit=50):
+                    if (remote.body or None) == (None if template_sid else text):
+                        self._finish(message_id, "sent", twilio_sid=remote.sid)
+                        return SendResult(message_id, "sent", remote.sid)
+            except (TwilioRestException, requests.RequestException, OSError) as exc:
+                log.warning("cannot check Twilio for message %s yet: %s", message_id, exc)
+                return SendResult(message_id, "sending")
+        self._set(message_id, status="queued")
         return self.deliver(message_id)
 
     def deliver(self, message_id: int) -> SendResult:

@@ -10,7 +10,7 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orderline import rules
+from orderline import notifications, rules
 from orderline.errors import InvalidInput
 from orderline.models import (
     LANGUAGES,
@@ -24,6 +24,7 @@ from orderline.models import (
     Payment,
     Shipment,
     ShipmentEvent,
+    utcnow,
 )
 from orderline.orders import in_transaction, order_digits, validate_address
 from orderline.phones import InvalidPhone, normalise_phone
@@ -227,6 +228,7 @@ def upsert_order(session: Session, row: dict[str, Any], actor: str) -> bool:
         order = Order(order_id=row["order_id"], number=row["number"], placed_at=row["placed_at"],
                       amount=row["amount"], customer=customer)
         session.add(order)
+    previous_status = order.status
     order.order_id, order.customer, order.placed_at = row["order_id"], customer, row["placed_at"]
     order.items, order.amount, order.currency, order.status = row["items"], row["amount"], row["currency"], row["status"]
 
@@ -261,6 +263,9 @@ def upsert_order(session: Session, row: dict[str, Any], actor: str) -> bool:
             ship.last_scan_at = latest
             ship.status_at = latest
     session.flush()
+    if not created and previous_status != order.status:
+        # A re-import that moves an order is news for the customer, like a webhook would be.
+        notifications.on_status_change(session, order, order.status, utcnow())
     session.add(AuditLog(actor=actor, entity="order", entity_id=order.order_id,
                          action="imported" if created else "reimported", changes={"status": order.status}))
     return created

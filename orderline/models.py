@@ -332,3 +332,44 @@ class Escalation(Base):
 
     conversation: Mapped[Conversation] = relationship()
     agent: Mapped[Optional[Agent]] = relationship()
+
+
+class Notification(Base):
+    """A proactive WhatsApp message about an order: written with the change that caused it.
+
+    At most one per (order, event type); the worker claims, checks and sends it.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    event: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
+    # pending, sending, sent, delivered, read, failed, refused, skipped
+    not_before: Mapped[Optional[datetime]]
+    variables: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    message_id: Mapped[Optional[int]] = mapped_column(ForeignKey("messages.id"))
+    reason: Mapped[Optional[str]] = mapped_column(String(300))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[Optional[datetime]]
+
+    order: Mapped[Order] = relationship()
+    message: Mapped[Optional[Message]] = relationship()
+    __table_args__ = (UniqueConstraint("order_pk", "event", name="uq_notification_order_event"),)
+
+
+class OrderFeedback(Base):
+    """Customer answers to proactive messages: COD confirmation and delivery CSAT."""
+
+    __tablename__ = "order_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # cod_confirmation, csat
+    value: Mapped[str] = mapped_column(String(20))  # yes/no, 1..5
+    comment: Mapped[str] = mapped_column(Text, default="")
+    message_sid: Mapped[Optional[str]] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

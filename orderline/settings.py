@@ -31,6 +31,8 @@ class Settings:
     shiprocket_webhook_token: str = ""
     secret_key: str = ""
     timezone: str = "Asia/Kolkata"
+    # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.
+    templates: tuple[tuple[str, str], ...] = ()
     api_token_generated: bool = field(default=False, compare=False)
 
     @classmethod
@@ -44,11 +46,14 @@ class Settings:
                     source.setdefault(key, value)
         values: dict[str, object] = {}
         for f in fields(cls):
-            if f.name == "api_token_generated":
+            if f.name in ("api_token_generated", "templates"):
                 continue
             raw = source.get(f.name.upper())
             if raw not in (None, ""):
                 values[f.name] = raw
+        values["templates"] = tuple(sorted(
+            (key[len(TEMPLATE_PREFIX):].lower(), value) for key, value in source.items()
+            if key.startswith(TEMPLATE_PREFIX) and value))
         settings = cls(**values)  # type: ignore[arg-type]
         return settings.with_defaults()
 
@@ -64,11 +69,16 @@ class Settings:
         return replace_settings(self, **changes)
 
     @property
+    def template_map(self) -> dict[str, str]:
+        return dict(self.templates)
+
+    @property
     def sqlalchemy_url(self) -> str:
         """The database URL with relative SQLite paths anchored at the project root."""
         return absolute_sqlite_url(self.database_url)
 
 
+TEMPLATE_PREFIX = "TWILIO_TEMPLATE_"
 DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token", "twilio_auth_token")
 DEV_SECRETS_FILE = ROOT / "instance" / "dev-secrets.json"
 

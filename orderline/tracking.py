@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orderline import rules
+from orderline import notifications, rules
 from orderline.errors import InvalidInput
 from orderline.models import AuditLog, Order, OrderStatus as S, Shipment, ShipmentEvent
 from orderline.orders import in_transaction, order_digits
@@ -104,6 +104,7 @@ class TrackingResult:
     outcome: str  # "applied", "recorded", "duplicate", "unknown_shipment"
     old_status: Optional[str] = None
     new_status: Optional[str] = None
+    notification_ids: list[int] = field(default_factory=list)
 
 
 def parse_shiprocket(payload: Any) -> TrackingUpdate:
@@ -217,6 +218,7 @@ def apply_tracking(factory: sessionmaker[Session], update: TrackingUpdate, actor
         if update.etd and update.etd != ship.expected_date and order.status not in _terminal():
             changes["expected_date"] = [_iso(ship.expected_date), update.etd.isoformat()]
             ship.expected_date = update.etd
+            notifications.on_expected_date_change(session, order, ship.promised_date, ship.expected_date, update.at)
         newer = ship.status_at is None or update.at >= ship.status_at
         if update.status and added and newer and may_move(S(order.status), update.status):
             order.status = update.status.value
@@ -228,12 +230,15 @@ def apply_tracking(factory: sessionmaker[Session], update: TrackingUpdate, actor
                 ship.attempts += 1
                 ship.ndr_reason = _ndr_reason(update)
             result.outcome, result.new_status = "applied", order.status
+            notifications.on_status_change(session, order, order.status, update.at)
         if changes:
             order.updated_at = update.at if update.at > order.updated_at else order.updated_at
             session.add(AuditLog(actor=actor, entity="order", entity_id=order.order_id,
                                  action="tracking_update", changes={**changes, "awb": update.awb, "label": update.label}))
             if result.outcome == "duplicate":
                 result.outcome = "recorded"
+        session.flush()
+        result.notification_ids = [n.id for n in session.info.get("new_notifications", [])]
         return result
 
     return in_transaction(factory, work)

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa_client import RasaClient
+from messaging.notifier import Notifier
 from messaging.sender import WhatsAppSender
 from messaging.twilio_client import make_client
 from orderline.clock import Clock
@@ -65,6 +66,22 @@ class Services:
 
         return WhatsAppSender(self.settings, self.sessions, self.conversations, self.clock,
                               make_client(self.settings), schedule_retry=schedule_retry)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        # Its own sender: the notifier reschedules itself, so the sender must not also retry.
+        sender = WhatsAppSender(self.settings, self.sessions, self.conversations, self.clock, make_client(self.settings))
+        return Notifier(self.sessions, sender, self.clock, self.settings.template_map)
+
+    def enqueue_notifications(self, ids: list[int]) -> None:
+        """Best effort: the periodic dispatcher finds anything not enqueued here."""
+        from messaging.jobs import process_notification
+
+        for notification_id in ids:
+            try:
+                self.queue.enqueue(process_notification, notification_id)
+            except redis.RedisError:
+                return
 
     @cached_property
     def rasa(self) -> RasaClient:

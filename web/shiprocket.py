@@ -29,5 +29,6 @@ def tracking_update():
     except InvalidInput as exc:
         return error(400, exc.code, exc.message, fields=exc.fields)
     result = apply_tracking(svc.sessions, update)
+    svc.enqueue_notifications(result.notification_ids)
     # Shiprocket wants a 200 even for shipments we don't know, or it keeps retrying.
     return jsonify(status=result.outcome, order_id=result.order_id, order_status=result.new_status)

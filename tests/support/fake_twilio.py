@@ -77,8 +77,6 @@ class FakeTwilio:
             auth = request.authorization
             if sid != self.account_sid or not auth or (auth.username, auth.password) != (self.account_sid, self.auth_token):
                 return _error(401, 20003, "Authenticate")
-            if self.delay:
-                time.sleep(self.delay)
             with self.lock:
                 failure: Optional[tuple[int, int, str]] = self.failures.popleft() if self.failures else None
             if failure:
@@ -96,7 +94,22 @@ class FakeTwilio:
                    "seq": next(self._seq), "received_at": time.time()}
             with self.lock:
                 self.messages.append(msg)
+            if self.delay:  # like Twilio: the message exists once received, however slow the answer
+                time.sleep(self.delay)
             return jsonify({k: v for k, v in msg.items() if k not in ("seq", "received_at", "content_variables")}), 201
+
+        @app.get("/2010-04-01/Accounts/<sid>/Messages.json")
+        def list_messages_api(sid: str):
+            auth = request.authorization
+            if sid != self.account_sid or not auth or (auth.username, auth.password) != (self.account_sid, self.auth_token):
+                return _error(401, 20003, "Authenticate")
+            to = request.args.get("To")
+            with self.lock:
+                found = [m for m in reversed(self.messages) if not to or m["to"] == to]
+            public = [{k: v for k, v in m.items() if k not in ("seq", "received_at", "content_variables")} for m in found]
+            uri = f"/2010-04-01/Accounts/{sid}/Messages.json"
+            return jsonify(messages=public, start=0, end=max(0, len(public) - 1), page=0, page_size=len(public) or 50,
+                           uri=uri, first_page_uri=uri, next_page_uri=None, previous_page_uri=None)
 
         @app.get("/_fake/messages")
         def list_messages():
