@@ -20,6 +20,7 @@ from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
 from orderline.orders import OrderService
+from orderline.replies import NotificationReplies
 from orderline.settings import Settings
 
 if TYPE_CHECKING:
@@ -82,6 +83,10 @@ class Services:
                 self.queue.enqueue(process_notification, notification_id)
             except redis.RedisError:
                 return
+
+    @cached_property
+    def replies(self) -> NotificationReplies:
+        return NotificationReplies(self.sessions, self.orders, self.clock)
 
     @cached_property
     def rasa(self) -> RasaClient:
