@@ -35,7 +35,8 @@ class Outcome:
 
 class Notifier:
     def __init__(self, factory: sessionmaker[Session], sender: WhatsAppSender, clock: Clock,
-                 templates: dict[str, str]) -> None:
+                 templates: dict[str, str], lease: timedelta = LEASE) -> None:
+        self.lease = lease
         self.factory = factory
         self.sender = sender
         self.clock = clock
@@ -46,7 +47,7 @@ class Notifier:
         with self.factory() as session:
             return list(session.scalars(select(Notification.id).where(or_(
                 (Notification.status == "pending") & or_(Notification.not_before.is_(None), Notification.not_before <= now),
-                (Notification.status == "sending") & (Notification.claimed_at < now - LEASE),
+                (Notification.status == "sending") & (Notification.claimed_at < now - self.lease),
             )).order_by(Notification.id).limit(limit)))
 
     def claim(self, notification_id: int) -> bool:
@@ -55,7 +56,7 @@ class Notifier:
             claimed = session.execute(update(Notification).where(
                 Notification.id == notification_id,
                 or_((Notification.status == "pending") & or_(Notification.not_before.is_(None), Notification.not_before <= now),
-                    (Notification.status == "sending") & (Notification.claimed_at < now - LEASE)),
+                    (Notification.status == "sending") & (Notification.claimed_at < now - self.lease)),
             ).values(status="sending", claimed_at=now, attempts=Notification.attempts + 1)).rowcount
             session.commit()
         return bool(claimed)
@@ -95,9 +96,9 @@ class Notifier:
         if message_status in ("sent", "delivered", "read", "outbox"):
             return self._finish(notification_id, "sent")
         if message_status == "sending":
-            result = self.sender.recover(message_id, stuck_after=LEASE)
+            result = self.sender.recover(message_id, stuck_after=self.lease)
             if result.status == "sending":  # not yet stale, or Twilio unreachable: look again later
-                return self._hold(notification_id, self.clock.now() + LEASE, "send in progress")
+                return self._hold(notification_id, self.clock.now() + self.lease, "send in progress")
         else:
             result = self.sender.deliver(message_id)
         return self._after_send(notification_id, result)

@@ -31,6 +31,8 @@ class Settings:
     shiprocket_webhook_token: str = ""
     secret_key: str = ""
     timezone: str = "Asia/Kolkata"
+    # A worker that claimed a notification and went silent this long is presumed dead.
+    notification_lease_seconds: int = 60
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.
     templates: tuple[tuple[str, str], ...] = ()
     api_token_generated: bool = field(default=False, compare=False)
@@ -50,7 +52,7 @@ class Settings:
                 continue
             raw = source.get(f.name.upper())
             if raw not in (None, ""):
-                values[f.name] = raw
+                values[f.name] = int(raw) if f.type in ("int", int) else float(raw) if f.type in ("float", float) else raw
         values["templates"] = tuple(sorted(
             (key[len(TEMPLATE_PREFIX):].lower(), value) for key, value in source.items()
             if key.startswith(TEMPLATE_PREFIX) and value))

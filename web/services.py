@@ -72,7 +72,8 @@ class Services:
     def notifier(self) -> Notifier:
         # Its own sender: the notifier reschedules itself, so the sender must not also retry.
         sender = WhatsAppSender(self.settings, self.sessions, self.conversations, self.clock, make_client(self.settings))
-        return Notifier(self.sessions, sender, self.clock, self.settings.template_map)
+        return Notifier(self.sessions, sender, self.clock, self.settings.template_map,
+                        timedelta(seconds=self.settings.notification_lease_seconds))
 
     def enqueue_notifications(self, ids: list[int]) -> None:
         """Best effort: the periodic dispatcher finds anything not enqueued here."""
