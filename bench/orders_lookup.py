@@ -14,10 +14,6 @@ import asyncio
 import json
 import os
 import random
-import signal
-import socket
-import statistics
-import subprocess
 import sys
 import threading
 import time
@@ -26,57 +22,14 @@ from pathlib import Path
 
 import aiohttp
 import psycopg
-import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from orderline.db import upgrade_schema  # noqa: E402
+from common import ROOT, create_db, drop_db, free_port, start_gunicorn, stop, summary  # noqa: E402
 
-ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 CONCURRENCY = 16
 TOKEN = "bench-" + uuid.uuid4().hex[:8]
 CUSTOMERS_PER_ORDER = 4  # each customer owns ~4 orders
-
-SEED_SQL = """
-INSERT INTO customers (id, name, phone, email, language, created_at)
-SELECT g, 'Customer ' || g, '+9180' || lpad(g::text, 8, '0'), 'c' || g || '@example.com',
-       CASE WHEN g % 3 = 0 THEN 'hi' ELSE 'en' END, now()
-FROM generate_series(1, {customers}) g;
-
-INSERT INTO orders (id, order_id, number, customer_id, placed_at, items, amount, currency, status, updated_at, version)
-SELECT g, 'OL-' || (1000000 + g), (1000000 + g)::text, 1 + (g % {customers}),
-       now() - (g % 90) * interval '1 day' - (g % 1440) * interval '1 minute',
-       '[{"sku": "TSHIRT-M", "name": "Cotton T-shirt (M)", "qty": 1, "unit_price": 499.0}]',
-       499.00, 'INR',
-       (ARRAY['placed','confirmed','packed','shipped','in_transit','out_for_delivery','delivery_failed',
-              'delivered','delivered','delivered','rto_initiated','cancelled'])[1 + g % 12],
-       now(), 1
-FROM generate_series(1, {orders}) g;
-
-INSERT INTO payments (id, order_pk, method, status, reference)
-SELECT g, g, CASE WHEN g % 3 = 0 THEN 'cod' ELSE 'prepaid' END,
-       CASE WHEN g % 3 = 0 THEN 'pending' ELSE 'paid' END, 'pay_' || g
-FROM generate_series(1, {orders}) g;
-
-INSERT INTO addresses (id, order_pk, line1, line2, landmark, city, state, pincode)
-SELECT g, g, g || ' MG Road', '', 'Near temple', 'Indore', 'Madhya Pradesh', (452001 + g % 90)::text
-FROM generate_series(1, {orders}) g;
-
-INSERT INTO shipments (id, order_pk, courier, awb, tracking_url, promised_date, expected_date, attempts)
-SELECT g, g, 'Delhivery', (7700000000 + g)::text, 'https://track.example/' || g,
-       current_date + (g % 5), current_date + (g % 7), 0
-FROM generate_series(1, {orders}) g WHERE g % 12 NOT IN (0, 1, 2);
-
-INSERT INTO shipment_events (shipment_id, at, status, location, note, source)
-SELECT s.id, now() - interval '2 days', 'shipped', 'Bhiwandi hub', 'Picked up', 'bench'
-FROM shipments s;
-
-SELECT setval('customers_id_seq', {customers}); SELECT setval('orders_id_seq', {orders});
-SELECT setval('payments_id_seq', {orders}); SELECT setval('addresses_id_seq', {orders});
-SELECT setval('shipments_id_seq', {orders});
-ANALYZE;
-"""
 
 # What the API does for one id lookup, written as plain SQL: the order with its one-to-one
 # parts in one query, then its timeline and return requests.
@@ -98,61 +51,13 @@ SQL_BY_PHONE = [
 ]
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+def create(orders: int) -> str:
+    return create_db(orders, max(1, orders // CUSTOMERS_PER_ORDER))
 
 
-def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
-    return {"n": len(latencies), "p50_ms": round(pct(latencies, 50) * 1000, 3),
-            "p99_ms": round(pct(latencies, 99) * 1000, 3), "mean_ms": round(statistics.mean(latencies) * 1000, 3),
-            "rps": round(len(latencies) / elapsed, 1)}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def create_db(orders: int) -> str:
-    name = "orderline_bench_" + uuid.uuid4().hex[:8]
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = ADMIN.rsplit("/", 1)[0] + "/" + name
-    upgrade_schema(url)
-    customers = max(1, orders // CUSTOMERS_PER_ORDER)
-    t0 = time.perf_counter()
-    with psycopg.connect(url, autocommit=True) as conn:
-        for statement in SEED_SQL.split(";\n"):
-            if statement.strip():
-                conn.execute(statement.replace("{customers}", str(customers)).replace("{orders}", str(orders)))
-    print(f"seeded {orders:,} orders for {customers:,} customers in {time.perf_counter() - t0:.1f} s", flush=True)
-    return url
-
-
-def drop_db(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def start_gunicorn(url: str, port: int, workers: int, threads: int) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "API_TOKEN": TOKEN, "SECRET_KEY": "bench",
-           "SHIPROCKET_WEBHOOK_TOKEN": "bench", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--threads", str(threads), "--log-level", "warning", "app:create_app()"],
-        cwd=ROOT, env=env, start_new_session=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1).ok:
-                return proc
-        except requests.RequestException:
-            time.sleep(0.2)
-    proc.kill()
-    raise RuntimeError("gunicorn did not start")
+def start(url: str, port: int, workers: int, threads: int):
+    env = {"DATABASE_URL": url, "API_TOKEN": TOKEN, "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench"}
+    return start_gunicorn(env, port, workers, threads)
 
 
 async def http_load(urls: list[str], duration_cap: float) -> tuple[list[float], float, int]:
@@ -218,9 +123,9 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    url = create_db(args.orders)
+    url = create(args.orders)
     port = free_port()
-    proc = start_gunicorn(url, port, args.workers, args.threads)
+    proc = start(url, port, args.workers, args.threads)
     rng = random.Random(7)
     customers = max(1, args.orders // CUSTOMERS_PER_ORDER)
     ids = [str(1_000_000 + rng.randint(1, args.orders)) for _ in range(args.requests)]
@@ -247,10 +152,9 @@ def main() -> int:
             results[name] = {"http": http, "sql": sql,
                              "p50_ratio": round(http["p50_ms"] / sql["p50_ms"], 2),
                              "p99_ratio": round(http["p99_ms"] / sql["p99_ms"], 2),
-                             "rps_ratio": round(http["rps"] / sql["rps"], 3)}
+                             "rps_ratio": round(http["per_s"] / sql["per_s"], 3)}
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(10)
+        stop(proc)
         if not args.keep:
             drop_db(url)
     report = {"orders": args.orders, "concurrency": CONCURRENCY, "gunicorn": {"workers": args.workers, "threads": args.threads},
@@ -261,7 +165,7 @@ def main() -> int:
     for name, r in results.items():
         for path in ("http", "sql"):
             m = r[path]
-            print(f"{name:9} {path:5} {m['p50_ms']:8.2f} {m['p99_ms']:8.2f} {m['rps']:8.0f}")
+            print(f"{name:9} {path:5} {m['p50_ms']:8.2f} {m['p99_ms']:8.2f} {m['per_s']:8.0f}")
         print(f"{name:9} ratio http/sql: p50 x{r['p50_ratio']}, p99 x{r['p99_ratio']}, throughput x{r['rps_ratio']}")
     target = results["by_id"]["http"]["p99_ms"] < 5.0
     print(f"target p99 < 5 ms for GET by id over HTTP: {'met' if target else 'NOT met'} "
