@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from messaging.sender import Template, WhatsAppSender
 from orderline import notifications as rules
 from orderline.clock import Clock
-from orderline.models import Message, Notification, Order
+from orderline.models import AuditLog, Message, Notification, Order
 from orderline.orders import in_transaction
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,31 @@ class Notifier:
             session.execute(update(Notification).where(Notification.id == notification_id).values(**values))
 
         in_transaction(self.factory, work)
+
+    def for_order(self, order_id: str) -> list[dict]:
+        """The order's notifications with their delivery status, for the console."""
+        with self.factory() as session:
+            rows = session.scalars(select(Notification).join(Order).where(Order.order_id == order_id)
+                                   .options(joinedload(Notification.message)).order_by(Notification.id)).all()
+            return [{"id": n.id, "event": n.event, "status": n.status, "reason": n.reason, "attempts": n.attempts,
+                     "message_status": n.message.status if n.message else None,
+                     "created_at": n.created_at.astimezone(self.clock.tz).isoformat(),
+                     "sent_at": n.sent_at.astimezone(self.clock.tz).isoformat() if n.sent_at else None} for n in rows]
+
+    def resend(self, notification_id: int, actor: str) -> Outcome:
+        """An agent's explicit resend: a new message for the same notification, sent now."""
+        def work(session: Session) -> bool:
+            note = session.get(Notification, notification_id)
+            if note is None or note.status in ("pending", "sending"):
+                return False
+            note.status, note.message_id, note.not_before, note.reason = "pending", None, None, None
+            session.add(AuditLog(actor=actor, entity="notification", entity_id=str(note.id), action="resend",
+                                 changes={"event": note.event}))
+            return True
+
+        if not in_transaction(self.factory, work):
+            return Outcome("not_resendable")
+        return self.process(notification_id)
 
     def scan_delays(self) -> list[int]:
         """Queue 'delayed' notices for shipments late against the promise or silent for 48 h."""

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from messaging.jobs import bound_services
 from orderline.clock import Clock
-from orderline.models import Notification
+from orderline.models import AuditLog, Notification
 from tests.conftest import IST, SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
 from web import create_app
@@ -196,3 +196,17 @@ def test_delay_scan_finds_late_shipments(stack, demo, fake):
                     and r["shipment"]["expected_date"] > r["shipment"]["promised_date"]}
     assert delayed_demo and delayed_demo <= late
     assert svc.notifier.scan_delays() == []  # told once
+
+
+def test_agent_can_resend_and_see_statuses(stack, demo, fake):
+    svc, client = stack
+    oid = demo_id(demo, "in_transit")
+    post(client, event(demo[oid]["shipment"]["awb"], "OUT FOR DELIVERY", "28 11 2026 10:00:00"))
+    run_worker(svc)
+    [row] = svc.notifier.for_order(oid)
+    assert (row["event"], row["status"], row["message_status"]) == ("out_for_delivery", "sent", "sent")
+    assert svc.notifier.resend(row["id"], "agent:asha").status == "sent"
+    assert len(fake.sent_to(demo[oid]["customer"]["phone"])) == 2
+    with svc.sessions() as s:
+        log = s.scalars(select(AuditLog).where(AuditLog.action == "resend")).one()
+    assert (log.actor, log.entity_id) == ("agent:asha", str(row["id"]))
