@@ -22,12 +22,6 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(shiprocket.bp)
-    from console import bp as console_bp  # also adds `flask agents ...` (bp.cli)
-    app.register_blueprint(console_bp)
-    from bot import whatsapp
-    app.register_blueprint(whatsapp.bp)
-    import ivr
-    app.register_blueprint(ivr.bp)
     cli.register(app)
     register_json_errors(app)
 
