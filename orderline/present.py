@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from orderline import rules
 from orderline.clock import Clock
 from orderline.models import Order, Payment, Shipment
-from orderline.orders import address_dict
+from orderline.orders import address_dict, order_digits
+
+if TYPE_CHECKING:
+    from orderline.order_cache import OrderCache
+    from orderline.orders import OrderService
 
 
 def order_dict(order: Order, clock: Clock) -> dict[str, Any]:
@@ -92,3 +96,18 @@ def is_delayed(ship: Shipment, status: str, today: date) -> bool:
 
 def _iso(value: Optional[date]) -> Optional[str]:
     return value.isoformat() if value else None
+
+
+class OrderReads:
+    """Presented orders for readers (API, channels), through the order cache."""
+
+    def __init__(self, orders: "OrderService", cache: "OrderCache", clock: Clock) -> None:
+        self.orders = orders
+        self.cache = cache
+        self.clock = clock
+
+    def by_ref(self, ref: str) -> dict[str, Any]:
+        """The order as a dict; raises OrderNotFound."""
+        number = order_digits(ref)
+        return self.cache.get_or_load(number, self.clock.today().isoformat(),
+                                      lambda: order_dict(self.orders.get(number), self.clock))

@@ -50,7 +50,7 @@ def on_http_error(exc: HTTPException):
 
 @bp.get("/orders/<ref>")
 def get_order(ref: str):
-    return jsonify(present(services().orders.get(ref)))
+    return jsonify(services().order_reads.by_ref(ref))
 
 
 @bp.get("/orders")

@@ -19,7 +19,9 @@ from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
+from orderline.order_cache import OrderCache
 from orderline.orders import OrderService
+from orderline.present import OrderReads
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
 
@@ -38,7 +40,17 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, clock: Optional[Clock] = None) -> "Services":
         engine = make_engine(settings.database_url)
-        return cls(settings=settings, engine=engine, sessions=session_factory(engine), clock=clock or Clock())
+        services = cls(settings=settings, engine=engine, sessions=session_factory(engine), clock=clock or Clock())
+        services.order_cache.watch(services.sessions)
+        return services
+
+    @cached_property
+    def order_cache(self) -> OrderCache:
+        return OrderCache(self.redis)
+
+    @cached_property
+    def order_reads(self) -> OrderReads:
+        return OrderReads(self.orders, self.order_cache, self.clock)
 
     @cached_property
     def orders(self) -> OrderService:
