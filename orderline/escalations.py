@@ -142,9 +142,9 @@ class EscalationService:
         if conv is None:
             return None
         with self.factory() as session:
-            esc = session.scalars(select(Escalation).where(Escalation.conversation_id == conv.id,
-                                                           Escalation.status.in_(ACTIVE))).first()
-            return self.get(esc.id) if esc else None
+            esc_id = session.scalar(select(Escalation.id).where(Escalation.conversation_id == conv.id,
+                                                               Escalation.status.in_(ACTIVE)))
+        return self.get(esc_id) if esc_id else None
 
     def _load(self, session: Session, esc_id: int) -> Escalation:
         esc = session.get(Escalation, esc_id)

@@ -31,6 +31,11 @@ class Settings:
     shiprocket_webhook_token: str = ""
     secret_key: str = ""
     timezone: str = "Asia/Kolkata"
+    # Seconds the WhatsApp front door waits for Rasa before a holding reply; the background retry's wait.
+    rasa_timeout: float = 5.0
+    rasa_retry_timeout: float = 30.0
+    # Minutes a customer waits for an agent before being told when a person will answer.
+    agent_wait_minutes: int = 10
     # A worker that claimed a notification and went silent this long is presumed dead.
     notification_lease_seconds: int = 60
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.

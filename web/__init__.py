@@ -22,6 +22,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(shiprocket.bp)
+    from bot import whatsapp
+    app.register_blueprint(whatsapp.bp)
     cli.register(app)
     register_json_errors(app)
 

@@ -111,7 +111,8 @@ def start_live_stack(log_dir: Optional[Path] = None) -> LiveStack:
         order_service_url=f"http://127.0.0.1:{app_port}", api_token="live-" + uuid.uuid4().hex,
         twilio_account_sid=TWILIO_SID, twilio_auth_token=TWILIO_TOKEN, twilio_whatsapp_from="whatsapp:+14155238886",
         twilio_api_base_url=fake.base_url, public_base_url=PUBLIC_BASE_URL,
-        shiprocket_webhook_token="live-sr-" + uuid.uuid4().hex[:8], secret_key="live-secret")
+        shiprocket_webhook_token="live-sr-" + uuid.uuid4().hex[:8], secret_key="live-secret",
+        rasa_timeout=30.0)  # a cold Rasa on a busy machine; the holding path has its own tests
     services = Services.build(settings, Clock())
     services.redis.flushdb()
     report = import_orders(services.sessions, demo_orders(services.clock.now()), actor="seed")

@@ -1,0 +1,270 @@
+"""Benchmark: one greeting turn through the WhatsApp front door against the same turn straight to Rasa.
+
+Starts, on free loopback ports: the Rasa server (.venv-rasa, models/orderline.tar.gz, Redis
+tracker and lock stores like production), the action server, and the app under gunicorn on a
+throwaway SQLite DB. Then 8 concurrent senders, each with a new sender phone per turn, send
+"hi" alternately as a signed Twilio webhook to `POST /twilio/whatsapp` (signature check, dedup,
+transcript, Rasa, TwiML) and as JSON to Rasa's `/webhooks/rest/webhook`, interleaved in one run.
+Afterwards each path runs alone for a fixed time to measure sustained turns per second.
+All loops are bounded in count and time.
+
+Usage: .venv/bin/python bench/whatsapp_turn.py [--turns 400] [--solo-seconds 20] [--concurrency 8]
+Writes bench/out/whatsapp_turn-<timestamp>.json and prints a table.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from orderline.db import upgrade_schema  # noqa: E402
+from web.twilio_auth import sign  # noqa: E402
+
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+MODEL = ROOT / "models" / "orderline.tar.gz"
+REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "11"))
+TOKEN = "bench-twilio-" + uuid.uuid4().hex[:8]
+API_TOKEN = "bench-api-" + uuid.uuid4().hex[:8]
+OUT = ROOT / "bench" / "out"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_http(url: str, timeout: float, proc: subprocess.Popen) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {proc.returncode}")
+        try:
+            if requests.get(url, timeout=2).ok:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise RuntimeError(f"{url} not ready after {timeout:.0f} s")
+
+
+class Stack:
+    """Rasa, the action server and the app, as child processes we own and stop."""
+
+    def __init__(self, workdir: Path, workers: int, threads: int) -> None:
+        self.workdir = workdir
+        self.procs: list[subprocess.Popen] = []
+        self.app_port, self.rasa_port, self.actions_port = free_port(), free_port(), free_port()
+        self.app_url = f"http://127.0.0.1:{self.app_port}"
+        self.rasa_url = f"http://127.0.0.1:{self.rasa_port}"
+        self.public = f"http://127.0.0.1:{self.app_port}"
+        self.db_url = f"sqlite:///{workdir}/bench.db"
+        self.workers, self.threads = workers, threads
+
+    def start(self) -> None:
+        import redis
+
+        upgrade_schema(self.db_url)
+        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
+        prefix = "bench" + uuid.uuid4().hex[:6]
+        endpoints = self.workdir / "endpoints.yml"
+        endpoints.write_text(
+            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+            f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {REDIS_DB}\n  key_prefix: {prefix}\n"
+            f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {REDIS_DB}\n  key_prefix: {prefix}\n")
+        env = {**os.environ, "DATABASE_URL": self.db_url, "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+               "RASA_URL": self.rasa_url, "ORDER_SERVICE_URL": self.app_url, "API_TOKEN": API_TOKEN,
+               "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "", "PUBLIC_BASE_URL": self.public,
+               "SECRET_KEY": "bench-secret", "SHIPROCKET_WEBHOOK_TOKEN": "bench-sr", "PYTHONDONTWRITEBYTECODE": "1",
+               # Measure the whole turn: a slow turn must not turn into a fast holding reply.
+               "RASA_TIMEOUT": "60"}
+        self._spawn("actions", [str(RASA), "run", "actions", "--port", str(self.actions_port), "--actions", "actions"], env)
+        self._spawn("rasa", [str(RASA), "run", "--enable-api", "--port", str(self.rasa_port), "--model", str(MODEL),
+                             "--endpoints", str(endpoints), "--interface", "127.0.0.1"], env)
+        self._spawn("app", [str(GUNICORN), "--bind", f"127.0.0.1:{self.app_port}", "--workers", str(self.workers),
+                            "--threads", str(self.threads), "app:create_app()"], env)
+        wait_http(f"http://127.0.0.1:{self.actions_port}/health", 180, self.procs[0])
+        wait_http(f"{self.rasa_url}/status", 300, self.procs[1])
+        wait_http(f"{self.app_url}/healthz", 60, self.procs[2])
+
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
+        log = open(self.workdir / f"{name}.log", "w")
+        self.procs.append(subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                           start_new_session=True))
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)  # the group we created: gunicorn's workers too
+        for proc in self.procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+
+class Phones:
+    """A new sender phone for every turn (no tracker or conversation is ever reused)."""
+
+    def __init__(self) -> None:
+        self._n = itertools.count(int(time.time()) % 1_000_000 * 100)
+        self._lock = threading.Lock()
+
+    def next(self) -> str:
+        with self._lock:
+            return f"+9197{next(self._n) % 100_000_000:08d}"
+
+
+def front_door_turn(stack: Stack, http: requests.Session, phone: str) -> Callable[[], None]:
+    sid = "SM" + uuid.uuid4().hex
+    form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Bench", "MessageType": "text", "SmsSid": sid,
+            "WaId": phone.lstrip("+"), "SmsStatus": "received", "Body": "hi", "To": "whatsapp:+14155238886",
+            "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": "AC" + "0" * 32,
+            "From": f"whatsapp:{phone}", "ApiVersion": "2010-04-01"}
+    headers = {"X-Twilio-Signature": sign(TOKEN, stack.public + "/twilio/whatsapp", form)}
+
+    def go() -> None:
+        resp = http.post(stack.app_url + "/twilio/whatsapp", data=form, headers=headers, timeout=60)
+        messages = [m.text for m in ET.fromstring(resp.content)] if resp.status_code == 200 else []
+        if not messages or any("one moment" in (m or "") or "went wrong" in (m or "") for m in messages):
+            raise RuntimeError(f"front door: HTTP {resp.status_code} {resp.text[:200]}")
+
+    return go
+
+
+def rasa_turn(stack: Stack, http: requests.Session, phone: str) -> Callable[[], None]:
+    body = {"sender": phone, "message": "hi", "metadata": {"channel": "whatsapp", "phone": phone, "language": "en"}}
+
+    def go() -> None:
+        resp = http.post(stack.rasa_url + "/webhooks/rest/webhook", json=body, timeout=60)
+        if resp.status_code != 200 or not resp.json():
+            raise RuntimeError(f"rasa: HTTP {resp.status_code} {resp.text[:200]}")
+
+    return go
+
+
+PATHS = {"front_door": front_door_turn, "rasa_direct": rasa_turn}
+
+
+def run(stack: Stack, kinds: list[str], concurrency: int, max_turns: int, max_seconds: float) -> dict[str, Any]:
+    """Drive `concurrency` senders; each alternates between `kinds`. Bounded by count and time."""
+    phones = Phones()
+    counter = itertools.count()
+    lock = threading.Lock()
+    latencies: dict[str, list[float]] = {k: [] for k in kinds}
+    errors: dict[str, list[str]] = {k: [] for k in kinds}
+    deadline = time.perf_counter() + max_seconds
+
+    def sender(idx: int) -> None:
+        http = requests.Session()
+        for i in itertools.count(idx):  # each sender alternates paths, starting on a different one
+            if time.perf_counter() >= deadline or next(counter) >= max_turns:
+                return
+            kind = kinds[i % len(kinds)]
+            go = PATHS[kind](stack, http, phones.next())
+            started = time.perf_counter()
+            try:
+                go()
+            except Exception as exc:  # noqa: BLE001 - counted and reported
+                with lock:
+                    errors[kind].append(str(exc)[:200])
+                continue
+            with lock:
+                latencies[kind].append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(sender, range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {"elapsed_s": elapsed, "latencies": latencies, "errors": errors}
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def summarise(values: list[float]) -> dict[str, Any]:
+    return {"n": len(values), "p50_ms": round(pct(values, 0.50) * 1000, 1), "p95_ms": round(pct(values, 0.95) * 1000, 1),
+            "mean_ms": round(statistics.fmean(values) * 1000, 1) if values else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--turns", type=int, default=400, help="interleaved turns in total (both paths)")
+    parser.add_argument("--warmup", type=int, default=40)
+    parser.add_argument("--solo-seconds", type=float, default=20.0, help="each path alone, for turns/s")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--max-seconds", type=float, default=300.0, help="bound on the interleaved phase")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (Procfile: 2)")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (Procfile: 4)")
+    args = parser.parse_args()
+    if not MODEL.exists():
+        sys.exit(f"no trained model at {MODEL}; run `make train` first")
+
+    workdir = Path(tempfile.mkdtemp(prefix="orderline-bench-wa-"))
+    stack = Stack(workdir, args.workers, args.threads)
+    kinds = list(PATHS)
+    try:
+        print(f"starting Rasa, actions and gunicorn (logs in {workdir}) ...", flush=True)
+        stack.start()
+        run(stack, kinds, args.concurrency, args.warmup, 120)
+        mixed = run(stack, kinds, args.concurrency, args.turns, args.max_seconds)
+        solo = {k: run(stack, [k], args.concurrency, 100_000, args.solo_seconds) for k in kinds}
+    finally:
+        stack.stop()
+
+    result: dict[str, Any] = {
+        "benchmark": "whatsapp_turn", "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "concurrency": args.concurrency, "gunicorn": {"workers": args.workers, "threads": args.threads},
+        "db": "sqlite (throwaway)", "cpus": os.cpu_count(), "interleaved_elapsed_s": round(mixed["elapsed_s"], 2),
+        "paths": {}}
+    for k in kinds:
+        s = summarise(mixed["latencies"][k])
+        s["errors"] = len(mixed["errors"][k]) + len(solo[k]["errors"][k])
+        s["error_samples"] = (mixed["errors"][k] + solo[k]["errors"][k])[:3]
+        s["turns_per_s_solo"] = round(len(solo[k]["latencies"][k]) / solo[k]["elapsed_s"], 1)
+        s["solo"] = summarise(solo[k]["latencies"][k])
+        result["paths"][k] = s
+    fd, rd = result["paths"]["front_door"], result["paths"]["rasa_direct"]
+    result["p50_ratio"] = round(fd["p50_ms"] / rd["p50_ms"], 3)
+    result["p95_ratio"] = round(fd["p95_ms"] / rd["p95_ms"], 3)
+    result["target_p50_ratio"] = 1.10
+    result["meets_target"] = result["p50_ratio"] <= 1.10
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    out = OUT / f"whatsapp_turn-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(result, indent=1))
+    print(f"\n{'path':<12} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'turns/s':>8} {'errors':>7}")
+    for k in kinds:
+        s = result["paths"][k]
+        print(f"{k:<12} {s['n']:>5} {s['p50_ms']:>8} {s['p95_ms']:>8} {s['turns_per_s_solo']:>8} {s['errors']:>7}")
+    print(f"\np50 ratio {result['p50_ratio']} (target <= 1.10: {'met' if result['meets_target'] else 'NOT met'}), "
+          f"p95 ratio {result['p95_ratio']}; {args.concurrency} concurrent senders, new phone every turn")
+    print(f"wrote {out.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

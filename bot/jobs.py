@@ -1,0 +1,75 @@
+"""Background work of the WhatsApp channel, run by the RQ worker (`rq worker orderline`).
+
+`finish_turn` completes a Rasa turn that did not answer inline; `check_waiting_escalations`
+runs every minute under `rq cron` (registered in messaging/cron.py).
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from bot import routing
+from bot.rasa_client import AssistantUnavailable
+from bot.routing import ChannelSettings
+from messaging.jobs import worker_services
+
+log = logging.getLogger(__name__)
+
+
+def finish_turn(phone: str, text: str, metadata: dict[str, Any]) -> str:
+    """Retry a slow or failed Rasa turn with a longer timeout and send the answer.
+
+    If Rasa still cannot answer, a person takes over: an escalation is opened and the
+    customer is told honestly. Returns what happened, for the job's result.
+    """
+    svc = worker_services()
+    cs = ChannelSettings.from_settings(svc.settings)
+    if svc.conversations.state(phone) != "bot":
+        log.info("not finishing the turn for %s: a person owns the conversation now", phone)
+        return "skipped"
+    try:
+        bot_messages = svc.rasa.send(phone, text, metadata, timeout=cs.rasa_retry_timeout)
+    except AssistantUnavailable as exc:
+        log.warning("Rasa still unavailable for %s (%s); handing off to a person", phone, exc)
+        return hand_off(svc, cs, phone, str(exc))
+    # The customer wrote to us; these are replies, so consent for proactive messages does not apply.
+    for m in bot_messages:
+        body = routing.render(m) + (f"\n{m.image}" if m.image else "")
+        if body:
+            svc.sender.send(phone, body, author="bot", ignore_opt_out=True)
+    offered = next((m.buttons for m in reversed(bot_messages) if m.buttons), ())
+    routing.remember_buttons(svc.redis, phone, offered, cs.buttons_ttl)
+    state = svc.conversations.state(phone)
+    if state != "bot" and routing.claim_waiting_notice(svc.sessions, phone, svc.clock.now()):
+        svc.sender.send(phone, routing.waiting_note(svc.clock.now(), cs, state), author="system", ignore_opt_out=True)
+    return "answered"
+
+
+def hand_off(svc: Any, cs: ChannelSettings, phone: str, error: str) -> str:
+    escalation, _ = svc.escalations.open({
+        "reason": "general", "intent": None, "channel": "whatsapp", "phone": phone,
+        "note": f"The assistant could not answer the customer's last message ({error[:200]})."})
+    now = svc.clock.now()
+    routing.claim_waiting_notice(svc.sessions, phone, now)
+    svc.sender.send(phone, f"{routing.ASSISTANT_DOWN}, {routing.expected_wait(now, cs)}.", author="system",
+                    ignore_opt_out=True)
+    return f"escalated:{escalation['id']}"
+
+
+def check_waiting_escalations() -> int:
+    """Tell customers nobody has picked up within AGENT_WAIT_MINUTES when a person will answer.
+
+    Once per escalation; the escalation stays open. Returns how many customers were told.
+    """
+    svc = worker_services()
+    cs = ChannelSettings.from_settings(svc.settings)
+    now = svc.clock.now()
+    told = 0
+    for escalation_id, phone in routing.overdue_escalations(svc.sessions, now, cs):
+        if not routing.claim_no_agent_notice(svc.sessions, escalation_id, now):
+            continue
+        result = svc.sender.send(phone, routing.no_agent_note(now, cs), author="system", ignore_opt_out=True)
+        log.info("no-agent notice for escalation %s: %s", escalation_id, result.status)
+        told += 1
+    return told
+
