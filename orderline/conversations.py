@@ -188,6 +188,7 @@ class ConversationStore:
 def message_dict(m: Message, clock: Clock) -> dict[str, Any]:
     return {"id": m.id, "direction": m.direction, "channel": m.channel, "author": m.author, "text": m.text,
             "media": m.media, "status": m.status, "sid": m.twilio_sid, "error_code": m.error_code,
+            "error_message": m.error_message,
             "at": m.created_at.astimezone(clock.tz).isoformat()}
 
 

@@ -24,6 +24,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     app.register_blueprint(shiprocket.bp)
     from bot import whatsapp
     app.register_blueprint(whatsapp.bp)
+    from console import bp as console_bp  # also adds `flask agents ...` (bp.cli)
+    app.register_blueprint(console_bp)
     cli.register(app)
     register_json_errors(app)
 

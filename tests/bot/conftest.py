@@ -13,7 +13,7 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from messaging.jobs import bound_services
-from tests.bot.fake_rasa import FakeRasa
+from tests.support.fake_rasa import FakeRasa
 from tests.support.fake_twilio import FakeTwilio
 from web.twilio_auth import sign
 

@@ -1,0 +1,157 @@
+"""What an agent can do to a conversation. Each action returns an Outcome; views only render it.
+
+The rule "one agent cannot act on another's claimed conversation unless they take it over"
+is enforced by EscalationService.claim/resolve (atomically, in the DB); a reply claims the
+escalation first, so it is refused the same way.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from sqlalchemy import select, update
+
+from console.agents import AgentUser
+from orderline.errors import ClaimConflict, EscalationNotFound, RuleViolation
+from orderline.escalations import ACTIVE
+from orderline.models import Conversation, Escalation
+from orderline.phones import normalise_phone
+from web.services import Services
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 1600  # Twilio's limit for one WhatsApp body
+
+HANDED_BACK_TEXT = ("You're back with our assistant. Ask me anything about your order, "
+                    "or type 'agent' whenever you want a person again.")
+RESOLVED_TEXT = ("Our team has marked your request as resolved. If you need anything else, "
+                 "just reply here and our assistant will help.")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    ok: bool
+    result: str  # claimed, taken_over, conflict, not_found, not_allowed, invalid, sent, outbox, refused, ...
+    message: str
+    escalation: Optional[dict[str, Any]] = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {"ok": self.ok, "result": self.result, "message": self.message, "escalation": self.escalation,
+                **self.details}
+
+
+def claim(svc: Services, agent: AgentUser, esc_id: int, takeover: bool = False) -> Outcome:
+    try:
+        before = svc.escalations.get(esc_id)
+        esc = svc.escalations.claim(esc_id, agent.id, takeover=takeover)
+    except EscalationNotFound:
+        return Outcome(False, "not_found", f"There is no escalation {esc_id}.")
+    except ClaimConflict as exc:
+        return Outcome(False, "conflict", f"{exc.reason.capitalize()}. Take it over to act on it.",
+                       svc.escalations.get(esc_id), {"holder": before["agent"]})
+    except RuleViolation as exc:
+        return Outcome(False, "not_allowed", exc.reason.capitalize() + ".", svc.escalations.get(esc_id))
+    if before["status"] == "claimed" and before["agent"] not in (None, agent.name):
+        return Outcome(True, "taken_over", f"You took this conversation over from {before['agent']}.", esc)
+    return Outcome(True, "claimed", "You have claimed this conversation.", esc)
+
+
+def reply(svc: Services, agent: AgentUser, phone: str, text: str) -> Outcome:
+    """Send the agent's text over WhatsApp; the sender decides (consent, 24-hour window)."""
+    text = (text or "").strip()
+    if not text:
+        return Outcome(False, "invalid", "Write a reply first.")
+    if len(text) > MAX_TEXT:
+        return Outcome(False, "invalid", f"A WhatsApp reply can have at most {MAX_TEXT} characters.")
+    esc = active_escalation(svc, phone)
+    if esc is None:
+        return Outcome(False, "not_allowed", "The bot has this conversation; there is no open escalation to reply on.")
+    claimed = claim(svc, agent, esc["id"])
+    if not claimed.ok:
+        return claimed
+    result = svc.sender.send(phone, text, author=agent.author)
+    if result.status in ("sent", "outbox", "retrying"):
+        mark_first_reply(svc, esc["id"])
+    messages = {
+        "sent": "Sent over WhatsApp.",
+        "outbox": "Not sent: Twilio is not configured, so the reply went to the local outbox.",
+        "refused": f"Not sent: {result.reason}.",
+        "retrying": f"Twilio did not take it yet ({result.reason}); it will be retried automatically.",
+        "failed": f"Not sent: Twilio refused it ({result.reason}).",
+    }
+    return Outcome(result.ok, result.status, messages.get(result.status, f"Send status: {result.status}."),
+                   svc.escalations.get(esc["id"]), {"message_id": result.message_id, "sid": result.sid,
+                                                    "reason": result.reason})
+
+
+def note(svc: Services, agent: AgentUser, phone: str, text: str) -> Outcome:
+    """An internal note in the transcript; the customer never sees it."""
+    text = (text or "").strip()
+    if not text:
+        return Outcome(False, "invalid", "Write the note first.")
+    if len(text) > 4000:
+        return Outcome(False, "invalid", "A note can have at most 4000 characters.")
+    esc = active_escalation(svc, phone)
+    if esc and esc["status"] == "claimed" and esc["agent"] not in (None, agent.name):
+        return Outcome(False, "conflict", f"Claimed by {esc['agent']}. Take it over to act on it.", esc,
+                       {"holder": esc["agent"]})
+    message_id = svc.conversations.record_outbound(phone, "console", agent.author, text, status="note",
+                                                   direction="note")
+    return Outcome(True, "noted", "Note added (only agents see it).", esc, {"message_id": message_id})
+
+
+def resolve(svc: Services, agent: AgentUser, esc_id: int, resolution: str = "resolved") -> Outcome:
+    """Close the escalation; the bot owns the conversation again, in the app and in Rasa."""
+    try:
+        before = svc.escalations.get(esc_id)
+        if before["status"] == "resolved":
+            return Outcome(False, "not_allowed", "This escalation is already resolved.", before)
+        esc = svc.escalations.resolve(esc_id, agent.id, resolution)
+    except EscalationNotFound:
+        return Outcome(False, "not_found", f"There is no escalation {esc_id}.")
+    except ClaimConflict as exc:
+        return Outcome(False, "conflict", f"{exc.reason.capitalize()}.", svc.escalations.get(esc_id),
+                       {"holder": before["agent"]})
+    phone = esc["phone"]
+    rasa_resumed = svc.rasa.resume(phone)
+    if not rasa_resumed:
+        # The app already routes to the bot again; Rasa keeps a paused tracker until it hears `resume`.
+        log.warning("escalation %s %s, but Rasa did not accept the resume event for %s", esc_id, resolution, phone)
+    told = svc.sender.send(phone, HANDED_BACK_TEXT if resolution == "handed_back" else RESOLVED_TEXT,
+                           author="system")
+    done = "Handed back to the bot." if resolution == "handed_back" else "Resolved; the bot has the conversation again."
+    told_text = {"sent": "The customer was told.",
+                 "outbox": "The notice to the customer went to the local outbox."}.get(
+        told.status, f"The customer was not told: {told.reason or told.status}.")
+    rasa_text = "" if rasa_resumed else " Rasa could not be reached to un-pause; it was logged."
+    return Outcome(True, resolution, f"{done} {told_text}{rasa_text}", esc,
+                   {"rasa_resumed": rasa_resumed, "customer_notice": told.status})
+
+
+def mark_first_reply(svc: Services, esc_id: int) -> None:
+    """Time to first human reply. (Belongs in EscalationService; kept here until it moves.)"""
+    with svc.sessions() as session:
+        session.execute(update(Escalation).where(Escalation.id == esc_id, Escalation.first_reply_at.is_(None))
+                        .values(first_reply_at=svc.clock.now()))
+        session.commit()
+
+
+def active_escalation(svc: Services, phone: str) -> Optional[dict[str, Any]]:
+    """Like EscalationService.active_for, which nests two sessions and so deadlocks on SQLite."""
+    return _find_escalation(svc, phone, active_only=True)
+
+
+def latest_escalation(svc: Services, phone: str) -> Optional[dict[str, Any]]:
+    """The active escalation for this phone, else its most recent one (for context)."""
+    return _find_escalation(svc, phone, active_only=True) or _find_escalation(svc, phone, active_only=False)
+
+
+def _find_escalation(svc: Services, phone: str, active_only: bool) -> Optional[dict[str, Any]]:
+    stmt = (select(Escalation.id).join(Conversation, Escalation.conversation_id == Conversation.id)
+            .where(Conversation.phone == normalise_phone(phone)).order_by(Escalation.id.desc()).limit(1))
+    if active_only:
+        stmt = stmt.where(Escalation.status.in_(ACTIVE))
+    with svc.sessions() as session:
+        esc_id = session.scalar(stmt)
+    return svc.escalations.get(esc_id) if esc_id else None

@@ -1,0 +1,147 @@
+"""The console's JSON API under /agent/api (session + X-CSRFToken), and its live event stream."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from typing import Any, Iterator
+
+import redis
+from flask import Response, abort, current_app, jsonify, request, url_for
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from console import actions, bp
+from console.auth import is_api
+from console.queue import queue_items
+from orderline.conversations import EVENTS_CHANNEL
+from orderline.escalations import REASONS
+from orderline.phones import InvalidPhone, normalise_phone
+from web.jsonapi import BadJson, error, json_body
+from web.services import services
+
+log = logging.getLogger(__name__)
+STATUS = {"not_found": 404, "invalid": 422, "conflict": 409, "not_allowed": 409, "refused": 409,
+          "failed": 502, "retrying": 202}
+
+
+@bp.get("/api/queue")
+def api_queue():
+    reason = request.args.get("reason") or None
+    if reason not in (None, *REASONS):
+        return error(422, "validation_error", "reason is one of " + ", ".join(REASONS))
+    items = queue_items(services(), reason)
+    for item in items:
+        item["url"] = url_for("console.conversation", phone=item["phone"])
+    return jsonify(escalations=items, agent=current_user.name)
+
+
+@bp.get("/api/conversations/<phone>")
+def api_conversation(phone: str):
+    phone = _phone(phone)
+    svc = services()
+    return jsonify(phone=phone, state=svc.conversations.state(phone), escalation=actions.latest_escalation(svc, phone),
+                   transcript=svc.conversations.transcript(phone))
+
+
+@bp.post("/api/escalations/<int:esc_id>/claim")
+def api_claim(esc_id: int):
+    return _answer(actions.claim(services(), current_user, esc_id, takeover=bool(json_body().get("takeover"))))
+
+
+@bp.post("/api/conversations/<phone>/reply")
+def api_reply(phone: str):
+    return _answer(actions.reply(services(), current_user, _phone(phone), str(json_body().get("text") or "")))
+
+
+@bp.post("/api/conversations/<phone>/note")
+def api_note(phone: str):
+    return _answer(actions.note(services(), current_user, _phone(phone), str(json_body().get("text") or "")))
+
+
+@bp.post("/api/escalations/<int:esc_id>/resolve")
+def api_resolve(esc_id: int):
+    return _answer(actions.resolve(services(), current_user, esc_id, "resolved"))
+
+
+@bp.post("/api/escalations/<int:esc_id>/handback")
+def api_hand_back(esc_id: int):
+    return _answer(actions.resolve(services(), current_user, esc_id, "handed_back"))
+
+
+@bp.get("/api/events")
+def api_events():
+    """Server-Sent Events relayed from Redis pub/sub.
+
+    The stream ends after CONSOLE_SSE_MAX_SECONDS so it never pins a worker thread for good;
+    EventSource reconnects by itself. A comment every CONSOLE_SSE_HEARTBEAT seconds keeps
+    proxies from closing it and lets the server notice a client that went away.
+    """
+    pubsub = services().redis.pubsub(ignore_subscribe_messages=True)
+    try:
+        pubsub.subscribe(EVENTS_CHANNEL)
+    except redis.RedisError as exc:
+        pubsub.close()
+        log.warning("console events unavailable: %s", exc)
+        return error(503, "events_unavailable", "live updates are unavailable (Redis)")
+    heartbeat = float(current_app.config["CONSOLE_SSE_HEARTBEAT"])
+    max_seconds = float(current_app.config["CONSOLE_SSE_MAX_SECONDS"])
+    response = Response(relay(pubsub, heartbeat, max_seconds), mimetype="text/event-stream",
+                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    response.call_on_close(pubsub.close)
+    return response
+
+
+def relay(pubsub: Any, heartbeat: float, max_seconds: float) -> Iterator[str]:
+    started = last = time.monotonic()
+    try:
+        yield "retry: 3000\n: connected\n\n"
+        while time.monotonic() - started < max_seconds:
+            try:
+                msg = pubsub.get_message(timeout=min(1.0, heartbeat))
+            except redis.RedisError as exc:
+                log.warning("console event stream lost Redis: %s", exc)
+                return
+            now = time.monotonic()
+            if msg and msg.get("type") == "message":
+                data = event_data(msg["data"])
+                if data is not None:
+                    last = now
+                    yield f"data: {data}\n\n"
+            elif now - last >= heartbeat:
+                last = now
+                yield ": heartbeat\n\n"
+    finally:
+        pubsub.close()
+
+
+def event_data(raw: Any) -> str | None:
+    """One line of JSON, or None for anything that is not an event object."""
+    try:
+        event = json.loads(raw)
+    except (TypeError, ValueError):
+        return None
+    return json.dumps(event, separators=(",", ":")) if isinstance(event, dict) and "type" in event else None
+
+
+@bp.errorhandler(HTTPException)
+def on_http_error(exc: HTTPException):
+    if is_api():
+        return error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
+    return exc
+
+
+@bp.errorhandler(BadJson)
+def on_bad_json(_exc: BadJson):
+    return error(400, "bad_json", "the body must be a JSON object")
+
+
+def _answer(outcome: actions.Outcome):
+    return jsonify(outcome.as_json()), 200 if outcome.ok else STATUS.get(outcome.result, 400)
+
+
+def _phone(raw: str) -> str:
+    try:
+        return normalise_phone(raw)
+    except InvalidPhone:
+        abort(404)

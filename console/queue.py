@@ -1,0 +1,58 @@
+"""Read models for the console pages: the queue and one conversation with its order."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Optional
+
+from console.actions import latest_escalation
+from orderline.errors import OrderNotFound
+from orderline.models import Order
+from orderline.present import order_dict
+from web.services import Services
+
+WINDOW = timedelta(hours=24)
+
+
+def queue_items(svc: Services, reason: Optional[str] = None) -> list[dict[str, Any]]:
+    """Open and claimed escalations: most urgent first, then the longest waiting."""
+    items = [e for e in svc.escalations.list("active") if reason is None or e["reason"] == reason]
+    return sorted(items, key=lambda e: (e["priority"], e["created_at"] or "", e["id"]))
+
+
+def reason_counts(items: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for e in items:
+        counts[e["reason"]] = counts.get(e["reason"], 0) + 1
+    return counts
+
+
+def conversation_context(svc: Services, phone: str, order_ref: Optional[str] = None) -> dict[str, Any]:
+    esc = latest_escalation(svc, phone)
+    conv = svc.conversations.conversation(phone)
+    orders = svc.orders.for_phone(phone, limit=10)
+    wanted = order_ref or (esc["order_id"] if esc else None)
+    order: Optional[Order] = None
+    if wanted:
+        order = next((o for o in orders if o.order_id == wanted), None)
+        if order is None and esc and wanted == esc["order_id"]:
+            try:
+                order = svc.orders.get(wanted)
+            except OrderNotFound:
+                order = None
+    order = order or (orders[0] if orders else None)
+    window_until = None
+    if conv and conv.last_inbound_at:
+        until = conv.last_inbound_at + WINDOW
+        if until > svc.clock.now():
+            window_until = until.astimezone(svc.clock.tz)
+    return {
+        "phone": phone,
+        "escalation": esc,
+        "state": svc.conversations.state(phone),
+        "profile_name": conv.profile_name if conv else None,
+        "opted_out": bool(conv and conv.opted_out),
+        "window_until": window_until,
+        "transcript": svc.conversations.transcript(phone),
+        "order": order_dict(order, svc.clock) if order else None,
+        "order_ids": [o.order_id for o in orders],
+    }

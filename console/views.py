@@ -1,0 +1,85 @@
+"""Server-rendered console pages; every action form posts here and comes back with a flash."""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from console import actions, bp
+from console.queue import conversation_context, queue_items, reason_counts
+from orderline.escalations import REASONS
+from orderline.errors import EscalationNotFound
+from orderline.phones import InvalidPhone, normalise_phone
+from web.services import services
+
+
+@bp.get("/")
+def queue():
+    reason = request.args.get("reason") or None
+    if reason not in (None, *REASONS):
+        reason = None
+    everyone = queue_items(services())
+    items = [e for e in everyone if reason is None or e["reason"] == reason]
+    return render_template("console/queue.html", items=items, reason=reason, reasons=REASONS,
+                           counts=reason_counts(everyone))
+
+
+@bp.get("/escalations/<int:esc_id>")
+def escalation(esc_id: int):
+    try:
+        esc = services().escalations.get(esc_id)
+    except EscalationNotFound:
+        abort(404)
+    return redirect(url_for("console.conversation", phone=esc["phone"]))
+
+
+@bp.get("/conversations/<phone>")
+def conversation(phone: str):
+    phone = phone_or_404(phone)
+    ctx = conversation_context(services(), phone, request.args.get("order"))
+    return render_template("console/conversation.html", **ctx)
+
+
+@bp.post("/escalations/<int:esc_id>/claim")
+def claim(esc_id: int):
+    outcome = actions.claim(services(), current_user, esc_id, takeover=request.form.get("takeover") == "1")
+    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
+
+
+@bp.post("/conversations/<phone>/reply")
+def reply(phone: str):
+    phone = phone_or_404(phone)
+    return back(actions.reply(services(), current_user, phone, request.form.get("text", "")), phone)
+
+
+@bp.post("/conversations/<phone>/note")
+def note(phone: str):
+    phone = phone_or_404(phone)
+    return back(actions.note(services(), current_user, phone, request.form.get("text", "")), phone)
+
+
+@bp.post("/escalations/<int:esc_id>/resolve")
+def resolve(esc_id: int):
+    outcome = actions.resolve(services(), current_user, esc_id, "resolved")
+    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
+
+
+@bp.post("/escalations/<int:esc_id>/handback")
+def hand_back(esc_id: int):
+    outcome = actions.resolve(services(), current_user, esc_id, "handed_back")
+    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
+
+
+def back(outcome: actions.Outcome, phone: Optional[str]) -> Any:
+    flash(outcome.message, "ok" if outcome.ok else ("warn" if outcome.result == "conflict" else "error"))
+    if phone is None:
+        return redirect(url_for("console.queue"))
+    return redirect(url_for("console.conversation", phone=phone))
+
+
+def phone_or_404(phone: str) -> str:
+    try:
+        return normalise_phone(phone)
+    except InvalidPhone:
+        abort(404)
