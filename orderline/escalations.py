@@ -40,6 +40,7 @@ class EscalationService:
                 if clean["note"]:
                     active.note = (active.note + "\n" + clean["note"]).strip()[:4000]
                 active.priority = min(active.priority, clean["priority"])
+                active.callback_requested = active.callback_requested or clean["callback_requested"]
                 return active, False
             esc = Escalation(conversation=conv, reason=clean["reason"], intent=clean["intent"],
                              confidence=clean["confidence"], channel=clean["channel"], order_id=clean["order_id"],

@@ -36,6 +36,8 @@ class Settings:
     rasa_retry_timeout: float = 30.0
     # Minutes a customer waits for an agent before being told when a person will answer.
     agent_wait_minutes: int = 10
+    # PIN agents key in on the voice agent line (POST /twilio/voice/agent); empty refuses everyone.
+    agent_line_pin: str = ""
     # A worker that claimed a notification and went silent this long is presumed dead.
     notification_lease_seconds: int = 60
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.

@@ -26,6 +26,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     app.register_blueprint(whatsapp.bp)
     from console import bp as console_bp  # also adds `flask agents ...` (bp.cli)
     app.register_blueprint(console_bp)
+    import ivr
+    app.register_blueprint(ivr.bp)
     cli.register(app)
     register_json_errors(app)
 

@@ -1,0 +1,207 @@
+"""Twilio Voice webhooks. Each view reads the form, calls one flow step, and answers TwiML.
+
+Every answer is 200 with valid TwiML: whatever fails (Redis, the database, a bug), the
+caller hears an apology and is put through to a person.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Callable
+
+from flask import Blueprint, Response, request
+
+from ivr import twiml
+from ivr.config import voice_config
+from ivr.flow import CallFlow, agent_pin_ok, caller_phone
+from ivr.prompts import t
+from web.services import services
+from web.twilio_auth import twilio_signed
+
+log = logging.getLogger(__name__)
+bp = Blueprint("ivr", __name__, url_prefix="/twilio/voice")
+
+
+def xml(doc: str) -> Response:
+    return Response(doc, status=200, mimetype="text/xml")
+
+
+def voice_answer(view: Callable[..., str]) -> Callable[..., Response]:
+    """Turn any failure inside `view` into the safe apology, and keep documents under 64 kB."""
+
+    @functools.wraps(view)
+    def wrapper(*args: object, **kwargs: object) -> Response:
+        try:
+            doc = view(*args, **kwargs)
+            if twiml.fits(doc):
+                return xml(doc)
+            log.error("TwiML from %s too large (%d bytes)", request.path, len(doc.encode()))
+        except Exception:
+            log.exception("voice step %s failed for call %s", request.path, request.form.get("CallSid"))
+        return xml(safe_apology())
+
+    return wrapper
+
+
+def safe_apology() -> str:
+    """Apologise in both languages and queue the caller; open an escalation if the DB allows."""
+    form = request.form
+    phone = caller_phone(form.get("From", ""))
+    if phone:
+        try:
+            services().escalations.open({
+                "reason": "general", "channel": "voice", "phone": phone, "call_sid": form.get("CallSid") or None,
+                "note": f"Voice call {form.get('CallSid', '')}: the IVR failed at {request.path}; caller queued."})
+        except Exception:
+            log.exception("could not open an escalation for a failed call")
+    lines = [("en", t("en", "apology")), ("en", t("en", "handoff")), ("hi", t("hi", "apology")),
+             ("hi", t("hi", "handoff"))]
+    return twiml.apology(lines, voice_config(services().settings).queue)
+
+
+def flow() -> CallFlow:
+    svc = services()
+    return CallFlow(svc, voice_config(svc.settings))
+
+
+def _f(name: str) -> str:
+    return (request.form.get(name) or "").strip()
+
+
+@bp.post("")
+@twilio_signed
+@voice_answer
+def incoming() -> str:
+    return flow().incoming(_f("CallSid"), _f("From"))
+
+
+@bp.post("/fallback")
+@twilio_signed
+@voice_answer
+def fallback() -> str:
+    log.error("Twilio fell back for call %s: error %s at %s", _f("CallSid"), _f("ErrorCode"), _f("ErrorUrl"))
+    return safe_apology()
+
+
+@bp.post("/status")
+@twilio_signed
+@voice_answer
+def status() -> str:
+    flow().status(_f("CallSid"), _f("From"), _f("CallStatus"), _f("CallDuration"))
+    return twiml.empty()
+
+
+@bp.post("/menu")
+@twilio_signed
+@voice_answer
+def menu() -> str:
+    return flow().menu_input(_f("CallSid"), _f("From"), _f("Digits"), _f("SpeechResult"))
+
+
+@bp.post("/silence")
+@twilio_signed
+@voice_answer
+def silence() -> str:
+    return flow().silence(_f("CallSid"))
+
+
+@bp.post("/order")
+@twilio_signed
+@voice_answer
+def order() -> str:
+    return flow().order_input(_f("CallSid"), _f("Digits"))
+
+
+@bp.post("/order/confirm")
+@twilio_signed
+@voice_answer
+def order_confirm() -> str:
+    return flow().confirm_input(_f("CallSid"), _f("Digits"))
+
+
+@bp.post("/order/verify")
+@twilio_signed
+@voice_answer
+def order_verify() -> str:
+    return flow().verify_input(_f("CallSid"), _f("Digits"))
+
+
+@bp.post("/reschedule")
+@twilio_signed
+@voice_answer
+def reschedule() -> str:
+    return flow().reschedule_input(_f("CallSid"), _f("Digits"))
+
+
+@bp.post("/reschedule/confirm")
+@twilio_signed
+@voice_answer
+def reschedule_confirm() -> str:
+    return flow().reschedule_confirm_input(_f("CallSid"), _f("Digits"))
+
+
+@bp.post("/callback")
+@twilio_signed
+@voice_answer
+def callback() -> str:
+    return flow().callback_input(_f("CallSid"), _f("Digits"))
+
+
+@bp.post("/hold")
+@twilio_signed
+@voice_answer
+def hold() -> str:
+    return flow().hold(_f("CallSid"), _f("QueuePosition"))
+
+
+@bp.post("/dequeued")
+@twilio_signed
+@voice_answer
+def dequeued() -> str:
+    return flow().dequeued(_f("CallSid"), _f("QueueResult"))
+
+
+# -- the agent line: agents call in, prove a PIN, and take the longest-waiting caller --------
+AGENT = "/twilio/voice/agent"
+
+
+@bp.post("/agent")
+@twilio_signed
+@voice_answer
+def agent() -> str:
+    if not voice_config(services().settings).agent_pin:
+        return twiml.goodbye("en", [t("en", "agent_disabled")])
+    return twiml.agent_prompt([], t("en", "agent_pin"), f"{AGENT}/pin?try=1")
+
+
+@bp.post("/agent/pin")
+@twilio_signed
+@voice_answer
+def agent_pin() -> str:
+    config = voice_config(services().settings)
+    tries = request.args.get("try", "1")
+    tries_n = int(tries) if tries.isdigit() else 3
+    if agent_pin_ok(config, _f("Digits")):
+        log.info("agent line: PIN accepted on call %s", _f("CallSid"))
+        return twiml.agent_bridge([t("en", "agent_connecting")], config.queue, f"{AGENT}/next")
+    log.warning("agent line: wrong PIN on call %s (try %d)", _f("CallSid"), tries_n)
+    if tries_n >= 3 or not config.agent_pin:
+        return twiml.goodbye("en", [t("en", "agent_wrong_pin"), "Goodbye."])
+    return twiml.agent_prompt([t("en", "agent_wrong_pin")], t("en", "agent_pin"), f"{AGENT}/pin?try={tries_n + 1}")
+
+
+@bp.post("/agent/next")
+@twilio_signed
+@voice_answer
+def agent_next() -> str:
+    return twiml.agent_prompt([], t("en", "agent_next"), f"{AGENT}/take", num_digits=1)
+
+
+@bp.post("/agent/take")
+@twilio_signed
+@voice_answer
+def agent_take() -> str:
+    if _f("Digits")[:1] == "1":
+        return twiml.agent_bridge([t("en", "agent_connecting")], voice_config(services().settings).queue,
+                                  f"{AGENT}/next")
+    return twiml.goodbye("en", ["Goodbye."])
