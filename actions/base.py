@@ -1,0 +1,60 @@
+"""What every order action shares: the client, the context, the way out to a person."""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.orders import Order, OrderServiceClient
+from actions.formatting import Ctx
+from actions.identity import resolve_order
+from actions.routes import updated
+
+
+class OrderAction(Action, ABC):
+    """An action that needs the order service.
+
+    Args:
+        client: Injected in tests; the action server builds one from the environment.
+    """
+
+    def __init__(self, client: Optional[OrderServiceClient] = None) -> None:
+        self.client = client or OrderServiceClient.from_env()
+
+    @abstractmethod
+    def name(self) -> Text:
+        """The action's name in domain.yml."""
+
+
+class OrderTaskAction(OrderAction):
+    """An action about one of the customer's orders.
+
+    `run` first settles which order the customer may talk about (see
+    `actions.identity.resolve_order`), then calls `handle` with it. If the
+    customer must answer a question first, `run` stops there and the answer
+    brings the conversation back here through `pending_action`.
+    """
+
+    @staticmethod
+    def wants(order: Order) -> bool:
+        """Which of the customer's orders this task is most likely about."""
+        return order.is_open
+
+    @abstractmethod
+    async def handle(
+        self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[EventType]:
+        """Does the task for an order the customer may talk about."""
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        resolution = await resolve_order(self.client, dispatcher, tracker, self.name(), self.wants)
+        if resolution.order is None:
+            return resolution.events
+        ctx = Ctx.from_tracker(tracker)
+        settled = resolution.events + [SlotSet("pending_action", None)]
+        return settled + await self.handle(resolution.order, ctx, dispatcher, updated(tracker, settled))

@@ -1,0 +1,73 @@
+"""Where is my order: status in plain words, dates, courier, and failed deliveries."""
+from __future__ import annotations
+
+from typing import List, Text
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.api.orders import Order
+from actions.base import OrderTaskAction
+from actions.formatting import Ctx, buttons, order_ref, spell_out, status_words, when
+
+NOT_SHIPPED = ("placed", "confirmed", "packed")
+
+
+class ActionOrderStatus(OrderTaskAction):
+    """Tells the customer where their order is."""
+
+    def name(self) -> Text:
+        return "action_order_status"
+
+    async def handle(
+        self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher, tracker: Tracker
+    ) -> List[EventType]:
+        ship = order.shipment
+        ref = order_ref(order.order_id, ctx)
+        words = status_words(order.status, ctx)
+        done: List[EventType] = []
+
+        if order.status == "delivery_failed" and ship:
+            dispatcher.utter_message(
+                response="utter_delivery_failed",
+                order_ref=ref,
+                ndr_reason=ship.ndr_reason or ("the courier could not reach you" if ctx.style == "en"
+                                               else "courier aap tak nahi pahunch paya"),
+                attempts=ship.attempts,
+                buttons=buttons(ctx, [
+                    ("Deliver on another day", "/reschedule_delivery"),
+                    ("Fix address/phone", "/change_address"),
+                    ("Talk to us", "/human_handoff"),
+                ]),
+            )
+            return done
+        if order.status == "delivered":
+            delivered = ship.delivered_at if ship else None
+            dispatcher.utter_message(
+                response="utter_order_delivered", order_ref=ref, delivered_on=when(delivered, ctx) or "-"
+            )
+            return done
+        if order.status in NOT_SHIPPED or ship is None:
+            dispatcher.utter_message(response="utter_order_not_shipped", order_ref=ref, status_words=words)
+            return done
+        if order.status in ("cancelled", "rto_initiated", "rto_delivered"):
+            dispatcher.utter_message(response="utter_order_closed", order_ref=ref, status_words=words)
+            return done
+
+        eta = when(ship.rescheduled_for or ship.expected_date or ship.promised_date, ctx)
+        details = dict(
+            order_ref=ref,
+            status_words=words,
+            eta=eta or "-",
+            courier=ship.courier or "our courier partner",
+            awb=(spell_out(ship.awb) if ctx.voice else ship.awb) if ship.awb else "-",
+            tracking_url=ship.tracking_url or "-",
+        )
+        if ship.is_delayed:
+            dispatcher.utter_message(
+                response="utter_order_delayed", promised=when(ship.promised_date, ctx) or "-", **details
+            )
+        else:
+            dispatcher.utter_message(response="utter_order_in_transit", **details)
+        return done
