@@ -91,8 +91,11 @@ test-app: $(VENV)/.ok models/.trained
 nlu-eval: models/.trained
 	$(RASA_VENV)/bin/python tools/nlu_eval.py $(NLU_EVAL_ARGS)
 
-bench: $(VENV)/.ok
+bench: setup models/.trained
 	$(VENV)/bin/python bench/orders_lookup.py
+	$(VENV)/bin/python bench/notifications.py
+	$(VENV)/bin/python bench/whatsapp_turn.py
+	$(VENV)/bin/python bench/ivr_turns.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) models/*.tar.gz models/.trained
