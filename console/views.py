@@ -38,7 +38,23 @@ def escalation(esc_id: int):
 def conversation(phone: str):
     phone = phone_or_404(phone)
     ctx = conversation_context(services(), phone, request.args.get("order"))
+    order = ctx.get("order")
+    ctx["notifications"] = services().notifier.for_order(order["order_id"]) if order else []
     return render_template("console/conversation.html", **ctx)
+
+
+@bp.post("/notifications/<int:notification_id>/resend")
+def resend_notification(notification_id: int):
+    """Send a proactive message again, now (recorded in the audit log)."""
+    phone = phone_or_404(request.form.get("phone", ""))
+    outcome = services().notifier.resend(notification_id, f"agent:{current_user.name}")
+    if outcome.status == "sent":
+        flash("Notification sent again.", "ok")
+    elif outcome.status == "not_resendable":
+        flash("That notification is still on its way; it can be resent once it has settled.", "warn")
+    else:
+        flash(f"Could not resend the notification: {outcome.status}.", "error")
+    return redirect(url_for("console.conversation", phone=phone))
 
 
 @bp.post("/escalations/<int:esc_id>/claim")
