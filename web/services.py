@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional
+from zoneinfo import ZoneInfo
 
 import redis
 from flask import current_app
@@ -40,7 +41,8 @@ class Services:
     @classmethod
     def build(cls, settings: Settings, clock: Optional[Clock] = None) -> "Services":
         engine = make_engine(settings.database_url)
-        services = cls(settings=settings, engine=engine, sessions=session_factory(engine), clock=clock or Clock())
+        services = cls(settings=settings, engine=engine, sessions=session_factory(engine),
+                       clock=clock or Clock(ZoneInfo(settings.timezone)))
         services.order_cache.watch(services.sessions)
         return services
 
