@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderAction, OrderTaskAction
+from actions.context import request_proof
 from actions.formatting import Ctx, address_text, buttons, order_ref, refusal
 from actions.routes import offer_person, service_down
 
@@ -156,7 +157,7 @@ async def submit_address(client: OrderServiceClient, dispatcher: CollectingDispa
     if ndr:
         result = await client.ndr_action(
             order_id, "update_details", details="New address: " + address_text(address),
-            channel=tracker.get_slot("channel"), customer_words=(tracker.latest_message or {}).get("text"))
+            channel=tracker.get_slot("channel"), **request_proof(tracker))
     else:
         result = await client.change_address(order_id, address)
 

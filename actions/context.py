@@ -1,6 +1,7 @@
 """Channel, phone and language: from message metadata into slots.
 
-Every message reaches Rasa with metadata ``{"channel", "phone", "language"}``.
+Every message reaches Rasa with metadata ``{"channel", "phone", "language"}``; a reply to a
+proactive message also carries ``order_id`` (the order it was about) and ``message_sid``.
 `ActionSessionStart` copies it when a session starts (carrying earlier slots
 over), and `ActionSyncConversationContext` runs on every user turn as the
 custom mapping of those slots, so a changed channel (a customer who moves from
@@ -76,8 +77,28 @@ def latest_user_metadata(tracker: Tracker) -> Dict[Text, Any]:
     return {}
 
 
+def request_proof(tracker: Tracker) -> Dict[Text, Optional[Text]]:
+    """What the courier gets as proof of the customer's request: their words and the message SID."""
+    return {"customer_words": (tracker.latest_message or {}).get("text"),
+            "message_sid": latest_user_metadata(tracker).get("message_sid")}
+
+
+def replied_about(tracker: Tracker, metadata: Dict[Text, Any]) -> Optional[Text]:
+    """The order a reply to a proactive message is about, unless the customer named one.
+
+    Goes into the `order_id` slot, so the usual ownership check still applies.
+    """
+    ref = metadata.get("order_id")
+    if not ref or ref == tracker.get_slot("active_order_id"):
+        return None
+    entities = (tracker.latest_message or {}).get("entities") or []
+    if any(e.get("entity") == "order_id" for e in entities):
+        return None
+    return str(ref)
+
+
 def context_slots(tracker: Tracker, metadata: Dict[Text, Any]) -> List[EventType]:
-    """SlotSets for channel/phone/language/reply_style that differ from the tracker."""
+    """SlotSets for channel/phone/language/reply_style (and a replied-about order) that differ from the tracker."""
     wanted: Dict[Text, Any] = {}
     channel = str(metadata.get("channel") or "").lower()
     if channel in CHANNELS:
@@ -95,6 +116,9 @@ def context_slots(tracker: Tracker, metadata: Dict[Text, Any]) -> List[EventType
         previous_style = "hinglish" if pref == "hi" else "en"
     text = (tracker.latest_message or {}).get("text")
     wanted["reply_style"] = detect_reply_style(text, previous_style) or "en"
+    about = replied_about(tracker, metadata)
+    if about:
+        wanted["order_id"] = about
 
     return [SlotSet(k, v) for k, v in wanted.items() if tracker.get_slot(k) != v]
 

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderAction, OrderTaskAction
+from actions.context import request_proof
 from actions.dates import date_in_sentence, parse_date, today_ist
 from actions.formatting import Ctx, buttons, order_ref, refusal, when
 from actions.routes import offer_person, service_down, updated
@@ -151,8 +152,7 @@ async def submit_reschedule(client: OrderServiceClient, dispatcher: CollectingDi
     ndr = tracker.get_slot("reschedule_mode") == "ndr"
     if ndr:
         result = await client.ndr_action(
-            order_id, "reattempt", on=day, channel=tracker.get_slot("channel"),
-            customer_words=(tracker.latest_message or {}).get("text"))
+            order_id, "reattempt", on=day, channel=tracker.get_slot("channel"), **request_proof(tracker))
     else:
         result = await client.reschedule(order_id, day, tracker.get_slot("delivery_slot"))
 

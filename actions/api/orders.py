@@ -294,8 +294,12 @@ class OrderServiceClient:
         details: Optional[str] = None,
         channel: Optional[str] = None,
         customer_words: Optional[str] = None,
+        message_sid: Optional[str] = None,
     ) -> Result:
-        """Answers a failed delivery: ``reattempt`` on a date or ``update_details``."""
+        """Answers a failed delivery: ``reattempt`` on a date or ``update_details``.
+
+        ``customer_words`` and ``message_sid`` are the courier's proof of the customer's request.
+        """
         payload: Dict[str, Any] = {"action": action}
         if on:
             payload["date"] = on.isoformat()
@@ -305,6 +309,8 @@ class OrderServiceClient:
             payload["channel"] = channel
         if customer_words:
             payload["customer_words"] = customer_words
+        if message_sid:
+            payload["message_sid"] = message_sid
         status, body = await self._call("POST", f"/orders/{order_id}/ndr", json=payload)
         return self._order_result(status, body, (200, 201))
 

@@ -52,14 +52,25 @@ def render_fixture(text: str, now: datetime) -> str:
 
 
 @pytest.fixture(scope="session")
-def order_api(tmp_path_factory):
+def order_api_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("order_api")
+
+
+@pytest.fixture(scope="session")
+def order_db(order_api_dir):
+    """The order API's SQLite file, to check what it stored."""
+    return order_api_dir / "t.db"
+
+
+@pytest.fixture(scope="session")
+def order_api(order_api_dir, order_db):
     """Base URL of a running order API seeded with the fixture orders."""
     if not FLASK.exists() or not (ROOT / "app.py").exists():
         pytest.fail("the order API (.venv + app.py) is not available: run make setup")
-    tmp = tmp_path_factory.mktemp("order_api")
+    tmp = order_api_dir
     env = {
         **os.environ,
-        "DATABASE_URL": f"sqlite:///{tmp}/t.db",
+        "DATABASE_URL": f"sqlite:///{order_db}",
         "API_TOKEN": TOKEN,
         "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
         "RASA_URL": "http://127.0.0.1:9",

@@ -32,17 +32,19 @@ def tracker(
     history: Optional[List[Dict[str, Any]]] = None,
     confidence: float = 0.95,
     extracted: Optional[Dict[str, Any]] = None,
+    metadata: Optional[Dict[str, Any]] = None,
 ) -> Tracker:
     """A tracker whose latest user message is `text`, classified as `intent`.
 
     `extracted` slots are also set after the message, as Rasa's slot extraction
-    does, so a form validation action sees them as slots to validate.
+    does, so a form validation action sees them as slots to validate. `metadata` adds to
+    what the channel sends with the message (e.g. the order a proactive message was about).
     """
     all_slots = {**_DEFAULT_SLOTS, "phone": phone, "channel": channel, **(slots or {}), **(extracted or {})}
     parse = {"text": text, "intent": {"name": intent, "confidence": confidence},
              "entities": entities or []}
     user = {"event": "user", "text": text, "parse_data": parse,
-            "metadata": {"channel": channel, "phone": phone, "language": "en"}}
+            "metadata": {"channel": channel, "phone": phone, "language": "en", **(metadata or {})}}
     events = list(history or []) + [user] + [
         {"event": "slot", "name": k, "value": v} for k, v in (extracted or {}).items()]
     return Tracker(

@@ -55,6 +55,24 @@ def test_every_turn_copies_metadata_and_detects_style(domain):
     assert slot(events, "reply_style") == "hinglish"
 
 
+def test_a_reply_to_a_proactive_message_is_about_that_order(domain):
+    about = {"order_id": "OL-100301", "message_sid": "SM1", "in_reply_to": "delivery_failed"}
+    trk = tracker("where is it now", "order_status", phone="+919876500001", metadata=about)
+    events, _ = run(ActionSyncConversationContext(), trk, domain)
+    assert slot(events, "order_id") == "OL-100301"
+
+
+def test_the_order_a_customer_names_beats_the_replied_about_one(domain):
+    about = {"order_id": "OL-100301"}
+    named = tracker("what about OL-100234", "order_status", [{"entity": "order_id", "value": "OL-100234"}],
+                    metadata=about)
+    events, _ = run(ActionSyncConversationContext(), named, domain)
+    assert slot(events, "order_id") == "<unset>"
+    settled = tracker("ok", "affirm", slots={"active_order_id": "OL-100301"}, metadata=about)
+    events, _ = run(ActionSyncConversationContext(), settled, domain)
+    assert slot(events, "order_id") == "<unset>"
+
+
 def test_session_start_uses_session_metadata_and_carries_slots_over(domain):
     trk = Tracker(
         sender_id="s1",

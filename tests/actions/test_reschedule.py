@@ -1,5 +1,6 @@
 """Rescheduling: dates in customers' words, and only what the service answered."""
 import asyncio
+import sqlite3
 from datetime import date, timedelta
 
 import pytest
@@ -79,3 +80,18 @@ def test_failed_delivery_books_a_courier_reattempt(client, domain):
     events, messages = run(ActionStartReschedule(client), trk, domain)
     assert responses(messages) == ["utter_reattempt_booked"]
     assert messages[0]["date"] == friendly_date(today_ist() + timedelta(days=2))
+
+
+def test_a_reattempt_asked_for_in_reply_to_the_ndr_message_carries_the_proof(client, domain, order_db):
+    """The courier gets the customer's words and the WhatsApp message SID with the request."""
+    trk = tracker("kal bhej do please", "inform", [{"entity": "date", "value": "kal"}],
+                  slots={"delivery_date": "kal", "active_order_id": "OL-100301"}, phone=RAVI,
+                  metadata={"order_id": "OL-100301", "message_sid": "SMproof0001", "in_reply_to": "delivery_failed"})
+    _, messages = run(ActionStartReschedule(client), trk, domain)
+    assert responses(messages) == ["utter_reattempt_booked"]
+    with sqlite3.connect(order_db) as db:
+        row = db.execute(
+            "SELECT n.action, n.requested_date, n.message_sid, n.customer_words FROM ndr_actions n "
+            "JOIN orders o ON o.id = n.order_pk WHERE o.order_id = 'OL-100301' AND n.message_sid = 'SMproof0001'"
+        ).fetchone()
+    assert row == ("reattempt", (today_ist() + timedelta(days=1)).isoformat(), "SMproof0001", "kal bhej do please")

@@ -7,12 +7,21 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
 import pytest
 import requests
+from sqlalchemy import select
 
 from bot import routing
+from orderline.models import NdrAction, Order
+from orderline.notifications import queue_notification
+from orderline.orders import in_transaction
 from tests.support.live_stack import TWILIO_TOKEN
 from web.twilio_auth import sign
+
+IST = ZoneInfo("Asia/Kolkata")
 
 
 @pytest.fixture
@@ -24,8 +33,8 @@ def live(live_stack):
     return live_stack
 
 
-def turn(stack, phone: str, text: str) -> str:
-    sid = "SM" + uuid.uuid4().hex
+def turn(stack, phone: str, text: str, sid: str = "") -> str:
+    sid = sid or "SM" + uuid.uuid4().hex
     form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Test", "MessageType": "text", "SmsSid": sid,
             "WaId": phone.lstrip("+"), "SmsStatus": "received", "Body": text, "To": "whatsapp:+14155238886",
             "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": stack.settings.twilio_account_sid,
@@ -57,3 +66,34 @@ def test_stranger_gets_no_data_about_someone_elses_order(live):
     for secret in ("delhivery", "7700031676", "1397", "1,397", "park street", "700016", "kolkata", "priya",
                    "water bottle", "t-shirt", "out for delivery"):
         assert secret not in lowered, (secret, reply)
+
+
+def test_ndr_reattempt_by_reply_books_it_with_the_courier(live):
+    """Failed delivery → WhatsApp with options → "1" → a date → the order API shows the reattempt."""
+    oid = "OL-100231"  # demo: delivery failed, customer Rohit
+    phone = live.services.orders.get(oid).customer.phone
+    turn(live, phone, "mera order kahan hai")  # the customer has written: WhatsApp's window is open
+
+    def queue(session):
+        order = session.scalars(select(Order).where(Order.order_id == oid)).one()
+        note = queue_notification(session, order, "delivery_failed", live.services.clock.now())
+        session.flush()
+        return note.id
+    note_id = in_transaction(live.services.sessions, queue)
+    assert live.services.notifier.process(note_id).status == "sent"
+    [ndr_message] = live.fake.wait_for(phone)[-1:]
+    assert "1" in ndr_message["body"] and "2" in ndr_message["body"], ndr_message
+
+    asked = turn(live, phone, "1")
+    assert oid[3:] in asked or "date" in asked.lower() or "din" in asked.lower() or "kab" in asked.lower(), asked
+    booked = turn(live, phone, "tomorrow", sid="SMreattempt" + uuid.uuid4().hex[:8])
+
+    tomorrow = (live.services.clock.now().astimezone(IST).date() + timedelta(days=1)).isoformat()
+    order = requests.get(f"{live.app_url}/api/v1/orders/{oid}", headers=live.api_headers, timeout=10).json()
+    assert order["status"] == "delivery_failed"
+    assert order["shipment"]["rescheduled_for"] == tomorrow, (order["shipment"], booked)
+    with live.services.sessions() as session:
+        proof = session.scalars(select(NdrAction).join(Order).where(Order.order_id == oid)
+                                .order_by(NdrAction.id.desc())).first()
+        assert (proof.action, proof.requested_date.isoformat(), proof.customer_words) == ("reattempt", tomorrow, "tomorrow")
+        assert proof.message_sid.startswith("SMreattempt") and proof.channel == "whatsapp"
