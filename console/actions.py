@@ -10,7 +10,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from console.agents import AgentUser
 from orderline.errors import ClaimConflict, EscalationNotFound, RuleViolation
@@ -72,7 +72,7 @@ def reply(svc: Services, agent: AgentUser, phone: str, text: str) -> Outcome:
         return claimed
     result = svc.sender.send(phone, text, author=agent.author)
     if result.status in ("sent", "outbox", "retrying"):
-        mark_first_reply(svc, esc["id"])
+        svc.escalations.mark_first_reply(esc["id"])
     messages = {
         "sent": "Sent over WhatsApp.",
         "outbox": "Not sent: Twilio is not configured, so the reply went to the local outbox.",
@@ -127,14 +127,6 @@ def resolve(svc: Services, agent: AgentUser, esc_id: int, resolution: str = "res
     rasa_text = "" if rasa_resumed else " Rasa could not be reached to un-pause; it was logged."
     return Outcome(True, resolution, f"{done} {told_text}{rasa_text}", esc,
                    {"rasa_resumed": rasa_resumed, "customer_notice": told.status})
-
-
-def mark_first_reply(svc: Services, esc_id: int) -> None:
-    """Time to first human reply. (Belongs in EscalationService; kept here until it moves.)"""
-    with svc.sessions() as session:
-        session.execute(update(Escalation).where(Escalation.id == esc_id, Escalation.first_reply_at.is_(None))
-                        .values(first_reply_at=svc.clock.now()))
-        session.commit()
 
 
 def active_escalation(svc: Services, phone: str) -> Optional[dict[str, Any]]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
 from orderline.clock import Clock
@@ -137,6 +137,14 @@ class EscalationService:
         if changed:
             self.store.publish({"type": "escalation_resolved", "id": esc_id})
         return self.get(esc_id)
+
+    def mark_first_reply(self, esc_id: int) -> bool:
+        """Stamp the first human reply (for time-to-first-reply); later replies change nothing."""
+        with self.factory() as session:
+            stamped = session.execute(update(Escalation).where(
+                Escalation.id == esc_id, Escalation.first_reply_at.is_(None)).values(first_reply_at=self.clock.now())).rowcount
+            session.commit()
+        return bool(stamped)
 
     def active_for(self, phone: str) -> Optional[dict[str, Any]]:
         conv = self.store.conversation(phone)
