@@ -2,14 +2,15 @@
 
 Each order has a generation counter in Redis. Any commit that touched an order (or its
 payment, address, shipment, events, returns or NDR actions) bumps the counter after the
-commit. Readers WATCH the counter while they read the database and fill the cache only if
-it did not move, so a slow reader can never store an order that a writer has already
-replaced. Entries also expire (TTL) and are keyed by the business day, because some fields
-(`is_delayed`, `allowed.return`) depend on today's date. Without Redis, reads go to the DB.
+commit. Readers note the counter before they read the database and fill the cache only if
+it has not moved since (checked and stored atomically in Redis), so a slow reader can never
+store an order that a writer has already replaced. An entry is the order's JSON body behind
+its generation, so a hit is one MGET and no JSON work. Entries also expire (TTL) and are
+keyed by the business day, because some fields (`is_delayed`, `allowed.return`) depend on
+today's date. Without Redis, reads go to the DB.
 """
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any, Callable, Optional
 
@@ -32,9 +33,19 @@ def _number_of(obj: Any) -> Optional[str]:
     return order.number if isinstance(order, Order) else None
 
 
+# Store the entry only if the order's generation is still the one read before loading it.
+_FILL = """
+if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
+  return redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+end
+return false
+"""
+
+
 class OrderCache:
     def __init__(self, cache: Optional[redis.Redis]) -> None:
         self.cache = cache
+        self._fill = cache.register_script(_FILL) if cache else None
 
     def watch(self, factory: sessionmaker[Session]) -> None:
         """Bump generations after every commit of `factory`'s sessions that touched orders."""
@@ -70,27 +81,31 @@ class OrderCache:
         except redis.RedisError:
             log.warning("could not invalidate cached orders %s", sorted(numbers))
 
-    def get_or_load(self, number: str, day: str, load: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The presented order from the cache (one round trip), or from `load()`, filling the cache."""
+    def get_or_load(self, number: str, day: str, load: Callable[[], bytes]) -> bytes:
+        """The order's JSON from the cache (one round trip), or from `load()`, filling the cache.
+
+        The generation read before `load()` is the one the entry is stored under, and the
+        store happens only if it is still current (`_FILL`, atomic in Redis). A writer that
+        committed after that read has bumped it by then or will bump it after, so a stale
+        read is either not stored or stored under a generation no reader accepts.
+        """
         if not self.cache:
             return load()
-        gen_key, key = f"order:gen:{number}", f"order:json:{number}:{day}"
+        # Not "order:json:...": that held {"gen", "order"} JSON, which a process still running the
+        # old code during a deploy would choke on if it found this format under the same key.
+        gen_key, key = f"order:gen:{number}", f"order:body:{number}:{day}"
         try:
             gen, blob = self.cache.mget(gen_key, key)
-            if blob is not None:
-                entry = json.loads(blob)
-                if entry.get("gen") == (gen or b"0").decode():
-                    return entry["order"]
-            with self.cache.pipeline(transaction=True) as pipe:
-                pipe.watch(gen_key)
-                current = (pipe.get(gen_key) or b"0").decode()
-                value = load()
-                pipe.multi()
-                pipe.set(key, json.dumps({"gen": current, "order": value}), ex=TTL)
-                try:
-                    pipe.execute()
-                except redis.WatchError:
-                    pass  # a writer moved on while we read; serve what we read, cache nothing
-                return value
         except redis.RedisError:
             return load()
+        gen = gen or b"0"
+        if blob is not None:
+            stored_gen, _, body = blob.partition(b"\n")
+            if stored_gen == gen:
+                return body
+        value = load()
+        try:
+            self._fill(keys=[gen_key, key], args=[gen, gen + b"\n" + value, TTL])
+        except redis.RedisError:
+            log.warning("could not cache order %s", number)
+        return value

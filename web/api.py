@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 from orderline.errors import DomainError
 from orderline.phones import InvalidPhone
 from orderline.present import order_dict
-from web.jsonapi import BadJson, domain_error, error, json_body
+from web.jsonapi import BadJson, domain_error, error, json_body, json_bytes
 from web.services import services
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -50,7 +50,7 @@ def on_http_error(exc: HTTPException):
 
 @bp.get("/orders/<ref>")
 def get_order(ref: str):
-    return jsonify(services().order_reads.by_ref(ref))
+    return json_bytes(services().order_reads.json_by_ref(ref))
 
 
 @bp.get("/orders")
@@ -59,10 +59,9 @@ def list_orders():
     if not phone:
         return error(400, "phone_required", "pass ?phone=<E.164 number>")
     try:
-        orders = services().orders.for_phone(phone)
+        return json_bytes(services().order_reads.json_for_phone(phone))
     except InvalidPhone:
         return error(400, "bad_phone", "not a valid phone number")
-    return jsonify(orders=[present(o) for o in orders])
 
 
 @bp.post("/orders/<ref>/address")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, jsonify, request
+from flask import Response, current_app, jsonify, request
 
 from orderline.errors import DomainError, InvalidInput, OrderNotFound, RuleViolation
 
@@ -18,6 +18,11 @@ def json_body() -> dict[str, Any]:
     if not isinstance(data, dict):
         raise BadJson()
     return data
+
+
+def json_bytes(body: bytes, status: int = 200) -> Response:
+    """A response for a body that is already JSON (e.g. from the order cache)."""
+    return current_app.response_class(body, status=status, mimetype="application/json")
 
 
 def error(http_status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:

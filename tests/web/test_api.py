@@ -4,6 +4,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from orderline.present import order_dict
 from tests.conftest import demo_id
 
 ADDRESS = {"line1": "12 Residency Road", "line2": "Apt 504", "landmark": "Near signal",
@@ -23,6 +24,21 @@ def test_get_order(client, auth, demo):
     assert body["order_id"] == oid and body["status"] == "delivery_failed"
     assert body["shipment"]["ndr_reason"] and body["allowed"]["reschedule"] is True
     assert body["customer"]["phone"].startswith("+91")
+
+
+def test_bodies_are_the_presented_orders(app, client, auth, demo, services):
+    """By id (a cache miss, then a hit) and by phone, the body is jsonify(order_dict(...))."""
+    services.redis.flushdb()
+    with app.app_context():
+        for oid in demo:
+            expected = app.json.response(order_dict(services.orders.get(oid), services.clock)).get_data()
+            for _ in ("miss", "hit"):
+                resp = client.get(f"/api/v1/orders/{oid}", headers=auth)
+                assert resp.status_code == 200 and resp.mimetype == "application/json" and resp.data == expected
+        phone = "+919000000001"
+        listed = [order_dict(o, services.clock) for o in services.orders.for_phone(phone)]
+        resp = client.get("/api/v1/orders", query_string={"phone": phone}, headers=auth)
+        assert len(listed) >= 3 and resp.data == app.json.response(orders=listed).get_data()
 
 
 def test_unknown_order_is_json_404(client, auth, demo):
