@@ -134,3 +134,34 @@ def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
     return {"n": len(latencies), "p50_ms": round(pct(latencies, 50) * 1000, 3), "p95_ms": round(pct(latencies, 95) * 1000, 3),
             "p99_ms": round(pct(latencies, 99) * 1000, 3), "mean_ms": round(statistics.mean(latencies) * 1000, 3),
             "per_s": round(len(latencies) / elapsed, 1)}
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and all its descendants so far (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    children: dict[int, list[int]] = {}
+    times: dict[int, float] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(entry))
+        times[int(entry)] = (int(fields[11]) + int(fields[12])) / tick
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        total += times.get(p, 0.0)
+        todo += children.get(p, [])
+    return total
+
+
+def procfile_command(name: str) -> str:
+    """The command the Procfile runs for process type `name` (benchmarks run exactly that)."""
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    raise KeyError(name)

@@ -3,11 +3,19 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections import Counter
 from datetime import timedelta
 from typing import Any, Iterator, Optional
 
+import redis
+
 log = logging.getLogger(__name__)
 _services: Optional[Any] = None
+# Set while a drain job is queued, so the webhook enqueues one per burst, not one per event.
+# It expires in case the queued job is lost; `rq cron` also drains every 30 s.
+DRAIN_FLAG = "orderline:inbox:drain-queued"
+DRAIN_FLAG_TTL = 15
+SEND_CHUNK = 50  # notifications checked and sent together (and per `send_notifications` job)
 
 
 def worker_services() -> Any:
@@ -33,8 +41,8 @@ def bound_services(services: Any) -> Iterator[Any]:
 
 
 def deliver_message(message_id: int) -> str:
-    """Send (or retry) one queued outbound message."""
-    return worker_services().sender.deliver(message_id).status
+    """Retry one outbound message (scheduled by the sender after a transient failure)."""
+    return worker_services().sender.retry(message_id).status
 
 
 def process_notification(notification_id: int) -> str:
@@ -46,12 +54,69 @@ def process_notification(notification_id: int) -> str:
     return outcome.status
 
 
+def send_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """Send a batch of notifications; held ones come back on their own (like `process_notification`)."""
+    return _send(worker_services(), notification_ids)
+
+
+def _send(svc: Any, notification_ids: list[int]) -> dict[str, int]:
+    if not notification_ids:
+        return {}
+    outcomes = svc.notifier.process_many(notification_ids)
+    for notification_id, outcome in outcomes.items():
+        if outcome.retry_in is not None:
+            svc.queue.enqueue_in(timedelta(seconds=outcome.retry_in), process_notification, notification_id)
+    return dict(Counter(o.status for o in outcomes.values()))
+
+
+def request_drain(svc: Any) -> bool:
+    """Make sure a `drain_inbox` job is queued: one Redis round trip when one already is.
+
+    Called after an event is committed to the inbox. The job clears the flag before it reads
+    the inbox, so an event committed before the clear is seen by that read, and one committed
+    after it sets the flag again and queues the next drain. False if Redis is unreachable
+    (the event waits for the periodic drain).
+    """
+    try:
+        if svc.redis.set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_TTL):
+            # At the front: applying is quick and decides what to send; behind other jobs it
+            # would only wait and make the next batch bigger.
+            svc.queue.enqueue(drain_inbox, at_front=True)
+        return True
+    except redis.RedisError:
+        log.warning("cannot queue an inbox drain; the periodic drain will apply the event")
+        return False
+
+
+def drain_inbox() -> int:
+    """Apply one batch of accepted courier events, then send the notifications it wrote.
+
+    A full batch queues the next drain before sending, so another worker applies the next
+    batch meanwhile: with several workers, a backlog is applied and sent in parallel.
+    """
+    svc = worker_services()
+    svc.redis.delete(DRAIN_FLAG)
+    done = svc.inbox.drain_batch()
+    if done.full:
+        request_drain(svc)
+    for start in range(0, len(done.notification_ids), SEND_CHUNK):
+        try:
+            _send(svc, done.notification_ids[start:start + SEND_CHUNK])
+        except Exception:  # noqa: BLE001 - the rows are committed; `dispatch_due` sends them
+            log.exception("could not send notifications %s now", done.notification_ids[start:start + SEND_CHUNK])
+    return done.processed
+
+
+def purge_inbox() -> int:
+    """Periodic: forget courier events applied more than a few days ago."""
+    return worker_services().inbox.purge()
+
+
 def dispatch_due() -> int:
     """Periodic: enqueue every notification that is due (held ones, and any a crash left behind)."""
     svc = worker_services()
     ids = svc.notifier.due()
-    for notification_id in ids:
-        svc.queue.enqueue(process_notification, notification_id)
+    svc.enqueue_notifications(ids)
     return len(ids)
 
 

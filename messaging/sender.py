@@ -7,26 +7,36 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
+import redis
 import requests
-from sqlalchemy import select, update
+import urllib3
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from orderline.clock import Clock
-from orderline.conversations import ConversationStore
-from orderline.models import Message
+from orderline.conversations import EVENTS_CHANNEL, WINDOW, ConversationStore
+from orderline.models import Conversation, Customer, Message
 from orderline.phones import normalise_phone
+from orderline.redact import redact
 from orderline.settings import Settings
 
 log = logging.getLogger(__name__)
 BACKOFF = (5, 30, 120, 600)  # seconds between attempts for transient failures
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4}
 PERMANENT_CODES = {"63016", "63024", "63032", "21211", "21610", "21614", "63003"}
+# Calls to Twilio in flight at once from one sender: each waits on the network (~100-300 ms
+# to Twilio's US API from India), so a batch of notifications overlaps them.
+SEND_CONCURRENCY = 8
+MESSAGES, CONVERSATIONS, CUSTOMERS = Message.__table__, Conversation.__table__, Customer.__table__
 
 
 @dataclass(frozen=True)
@@ -38,9 +48,39 @@ class Template:
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """One message to prepare: see `WhatsAppSender.prepare`."""
+
+    phone: str
+    text: str
+    author: str = "bot"
+    template: Optional[Template] = None
+    ignore_opt_out: bool = False
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One claimed attempt at sending a message row."""
+
+    message_id: int
+    phone: str
+    text: str
+    template_sid: Optional[str]
+    template_variables: Optional[dict[str, str]]
+    attempts: int
+
+
+@dataclass
+class _Written:
+    results: list["SendResult"] = field(default_factory=list)
+    calls: list[_Call] = field(default_factory=list)
+    phones: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class SendResult:
     message_id: Optional[int]
-    status: str  # sent, outbox, refused, retrying, failed
+    status: str  # sent, outbox, refused, retrying, failed (queued/sending: written, not yet sent)
     sid: Optional[str] = None
     reason: Optional[str] = None
 
@@ -61,26 +101,34 @@ class WhatsAppSender:
 
     def send(self, phone: str, text: str, author: str = "bot", template: Optional[Template] = None,
              ignore_opt_out: bool = False) -> SendResult:
-        """Queue and send one message. Inside the window text goes as is; outside, the template."""
-        prepared = self.prepare(phone, text, author, template, ignore_opt_out)
-        return prepared if prepared.status == "refused" else self.deliver(prepared.message_id)  # type: ignore[arg-type]
+        """Write and send one message. Inside the window text goes as is; outside, the template."""
+        return self.send_many([Outgoing(phone, text, author, template, ignore_opt_out)])[0]
+
+    def send_many(self, items: Sequence["Outgoing"],
+                  link: Optional[Callable[[Session, list[SendResult]], None]] = None) -> list[SendResult]:
+        """Write and send many messages: one transaction writes every row, already claimed for
+        its first attempt, together with whatever `link(session, results)` adds (the notifier
+        points its rows at them); then the calls to Twilio; then one transaction for the answers.
+        """
+        if not items:
+            return []
+        with self.factory() as session:
+            written = self._write(session, items, claimed=True)
+            if link:
+                link(session, written.results)
+            session.commit()
+        self._announce(written.phones)
+        settled = self._call_all(written.calls)
+        return [settled.get(r.message_id, r) for r in written.results]  # type: ignore[arg-type]
 
     def prepare(self, phone: str, text: str, author: str = "bot", template: Optional[Template] = None,
                 ignore_opt_out: bool = False) -> SendResult:
         """Check consent and the window, and write the message row (`queued`) without sending it."""
-        phone = normalise_phone(phone)
-        conv = self.store.conversation(phone)
-        if conv is not None and conv.opted_out and not ignore_opt_out:
-            return self._refuse(phone, text, author, "the customer opted out of WhatsApp messages")
-        in_window = self.store.window_open(phone)
-        if not in_window and template is None:
-            return self._refuse(phone, text, author, "outside WhatsApp's 24-hour window and no template is configured")
-        use_template = None if in_window else template
-        message_id = self.store.record_outbound(phone, "whatsapp", author, text, status="queued",
-                                                template_sid=use_template.content_sid if use_template else None)
-        if use_template:
-            self._set(message_id, template_variables=use_template.variables)
-        return SendResult(message_id, "queued")
+        with self.factory() as session:
+            written = self._write(session, [Outgoing(phone, text, author, template, ignore_opt_out)], claimed=False)
+            session.commit()
+        self._announce(written.phones)
+        return written.results[0]
 
     def recover(self, message_id: int, stuck_after: timedelta = timedelta(seconds=60)) -> SendResult:
         """Settle a row left `sending` by a worker that died mid-call, without sending twice.
@@ -113,35 +161,85 @@ class WhatsAppSender:
 
     def deliver(self, message_id: int) -> SendResult:
         """Send a queued row once. Safe to call again: only a queued or retrying row is sent."""
+        return self.deliver_many([message_id])[0]
+
+    def deliver_many(self, message_ids: Sequence[int]) -> list[SendResult]:
+        """Send queued rows (`queued`/`retrying` → `sending`, committed before any call, so two
+        workers never send the same row and a crash leaves them for `recover`); results in order."""
+        if not message_ids:
+            return []
         with self.factory() as session:
-            claimed = session.execute(
-                update(Message).where(Message.id == message_id, Message.status.in_(("queued", "retrying")))
-                .values(status="sending", attempts=Message.attempts + 1, updated_at=self.clock.now())
-            ).rowcount
+            claimed = set(session.execute(
+                update(MESSAGES).where(MESSAGES.c.id.in_(message_ids), MESSAGES.c.status.in_(("queued", "retrying")))
+                .values(status="sending", attempts=MESSAGES.c.attempts + 1, updated_at=self.clock.now())
+                .returning(MESSAGES.c.id)).scalars())
             session.commit()
-            msg = session.get(Message, message_id)
-            if msg is None or not claimed:
-                return SendResult(message_id, msg.status if msg else "missing", msg.twilio_sid if msg else None)
-            phone, text, attempts = msg.conversation.phone, msg.text, msg.attempts
-            template_sid, variables = msg.template_sid, msg.template_variables
-        if self.client is None:
-            sid = f"OUTBOX{message_id:010d}"
-            self._finish(message_id, "outbox", twilio_sid=sid)
-            return SendResult(message_id, "outbox", sid)
-        kwargs: dict[str, Any] = {"from_": self.settings.twilio_whatsapp_from, "to": f"whatsapp:{phone}",
+            rows = {r.id: r for r in session.execute(
+                select(MESSAGES.c.id, MESSAGES.c.status, MESSAGES.c.twilio_sid, MESSAGES.c.text, MESSAGES.c.attempts,
+                       MESSAGES.c.template_sid, MESSAGES.c.template_variables, CONVERSATIONS.c.phone)
+                .join_from(MESSAGES, CONVERSATIONS, MESSAGES.c.conversation_id == CONVERSATIONS.c.id)
+                .where(MESSAGES.c.id.in_(message_ids)))}
+        results = {i: SendResult(i, rows[i].status if i in rows else "missing", rows[i].twilio_sid if i in rows else None)
+                   for i in message_ids if i not in claimed or i not in rows}
+        results.update(self._call_all([_Call(r.id, r.phone, r.text, r.template_sid, r.template_variables, r.attempts)
+                                       for i in message_ids if i in claimed and (r := rows.get(i))]))
+        return [results[i] for i in message_ids]
+
+    def _call_all(self, calls: list["_Call"]) -> dict[int, SendResult]:
+        """Make the calls (claimed rows) and record each answer; a failure is retried or recorded."""
+        results: dict[int, SendResult] = {}
+        sent: list[dict[str, Any]] = []
+        for call, answer in zip(calls, self._post_all(calls)):
+            if isinstance(answer, str):
+                sent.append({"b_id": call.message_id, "b_attempts": call.attempts, "twilio_sid": answer,
+                             "status": "outbox" if self.client is None else "sent"})
+                results[call.message_id] = SendResult(call.message_id, sent[-1]["status"], answer)
+            elif isinstance(answer, TwilioRestException):  # Twilio answered: nothing was created
+                results[call.message_id] = self._failed(
+                    call.message_id, call.attempts, str(answer.code or answer.status), answer.msg,
+                    transient=answer.status >= 500 or answer.status == 429)
+            else:
+                results[call.message_id] = self._failed(call.message_id, call.attempts, "network", str(answer)[:300],
+                                                        transient=True, maybe_sent=_may_have_reached_twilio(answer))
+        if sent:
+            with self.factory() as session:
+                # Only this attempt's own claim: a recovery may have settled the row meanwhile.
+                session.execute(update(MESSAGES).where(MESSAGES.c.id == bindparam("b_id"),
+                                                       MESSAGES.c.status == "sending",
+                                                       MESSAGES.c.attempts == bindparam("b_attempts"))
+                                .values(updated_at=self.clock.now()), sent)
+                session.commit()
+        return results
+
+    def retry(self, message_id: int) -> SendResult:
+        """A scheduled retry. A row still `sending` had an attempt that may have reached Twilio
+        (a timeout): ask Twilio before sending again."""
+        with self.factory() as session:
+            status = session.scalar(select(MESSAGES.c.status).where(MESSAGES.c.id == message_id))
+        if status == "sending":
+            return self.recover(message_id, stuck_after=timedelta(0))
+        return self.deliver(message_id)
+
+    def _post_all(self, calls: list["_Call"]) -> list[Any]:
+        """Twilio's answer for each call: the SID, or the exception. Calls overlap (network-bound)."""
+        if self.client is None:  # no Twilio account: the local outbox
+            return [f"OUTBOX{call.message_id:010d}" for call in calls]
+        if len(calls) <= 1:
+            return [self._post(call) for call in calls]
+        with ThreadPoolExecutor(max_workers=min(SEND_CONCURRENCY, len(calls)), thread_name_prefix="twilio") as pool:
+            return list(pool.map(self._post, calls))
+
+    def _post(self, row: "_Call") -> Any:
+        kwargs: dict[str, Any] = {"from_": self.settings.twilio_whatsapp_from, "to": f"whatsapp:{row.phone}",
                                   "status_callback": self.settings.public_base_url.rstrip("/") + "/twilio/message-status"}
-        if template_sid:
-            kwargs.update(content_sid=template_sid, content_variables=json.dumps(variables or {}))
+        if row.template_sid:
+            kwargs.update(content_sid=row.template_sid, content_variables=json.dumps(row.template_variables or {}))
         else:
-            kwargs["body"] = text
+            kwargs["body"] = row.text
         try:
-            created = self.client.messages.create(**kwargs)
-        except TwilioRestException as exc:
-            return self._failed(message_id, attempts, str(exc.code or exc.status), exc.msg, transient=exc.status >= 500 or exc.status == 429)
-        except (requests.RequestException, OSError) as exc:
-            return self._failed(message_id, attempts, "network", str(exc)[:300], transient=True)
-        self._finish(message_id, "sent", twilio_sid=created.sid)
-        return SendResult(message_id, "sent", created.sid)
+            return self.client.messages.create(**kwargs).sid  # type: ignore[union-attr]
+        except (TwilioRestException, requests.RequestException, OSError) as exc:
+            return exc
 
     def record_status(self, sid: str, status: str, error_code: Optional[str] = None) -> bool:
         """Apply a Twilio status callback. Returns False for an unknown SID."""
@@ -160,20 +258,101 @@ class WhatsAppSender:
         return True
 
     # -- internals -------------------------------------------------------------
-    def _refuse(self, phone: str, text: str, author: str, reason: str) -> SendResult:
-        message_id = self.store.record_outbound(phone, "whatsapp", author, text, status="refused")
-        self._set(message_id, error_message=reason)
-        log.info("refused to send to %s: %s", phone, reason)
-        return SendResult(message_id, "refused", reason=reason)
+    def _write(self, session: Session, items: Sequence["Outgoing"], claimed: bool) -> "_Written":
+        """Check consent, the window and the template of each item and insert its row: `queued`,
+        or `sending` when its first attempt follows at once (`claimed`), or `refused` with the
+        reason, so the transcript shows what was not sent."""
+        phones = [normalise_phone(i.phone) for i in items]
+        now = self.clock.now()
+        convs = self._conversations(session, set(phones), now)
+        rows: list[dict[str, Any]] = []
+        for item, phone in zip(items, phones):
+            conv = convs[phone]
+            # The conversation store's clock, like `ConversationStore.window_open`.
+            in_window = conv.last_inbound_at is not None and self.store.clock.now() - conv.last_inbound_at < WINDOW
+            reason = None
+            if conv.opted_out and not item.ignore_opt_out:
+                reason = "the customer opted out of WhatsApp messages"
+            elif not in_window and item.template is None:
+                reason = "outside WhatsApp's 24-hour window and no template is configured"
+            template = None if in_window or reason else item.template
+            status = "refused" if reason else "sending" if claimed else "queued"
+            rows.append({"conversation_id": conv.id, "direction": "out", "channel": "whatsapp",
+                         "author": item.author[:100], "text": redact(item.text or "")[:4000], "media": [],
+                         "status": status, "error_message": reason, "attempts": int(status == "sending"),
+                         "template_sid": template.content_sid if template else None,
+                         "template_variables": template.variables if template else None,
+                         "created_at": now, "updated_at": now})
+        ids = list(session.execute(insert(MESSAGES).returning(MESSAGES.c.id, sort_by_parameter_order=True),
+                                   rows).scalars())
+        written = _Written(phones=list(dict.fromkeys(phones)))
+        for message_id, row, phone in zip(ids, rows, phones):
+            written.results.append(SendResult(message_id, row["status"], reason=row["error_message"]))
+            if row["status"] == "refused":
+                log.info("refused to send to %s: %s", phone, row["error_message"])
+            elif row["status"] == "sending":
+                written.calls.append(_Call(message_id, phone, row["text"], row["template_sid"],
+                                           row["template_variables"], row["attempts"]))
+        return written
 
-    def _failed(self, message_id: int, attempts: int, code: str, text: str, transient: bool) -> SendResult:
+    def _announce(self, phones: list[str]) -> None:
+        """Tell open agent consoles (after the commit) that these transcripts grew: one round trip."""
+        if len(phones) <= 1 or not self.store.cache:
+            for phone in phones:
+                self.store.publish({"type": "message", "phone": phone, "direction": "out", "channel": "whatsapp"})
+            return
+        try:
+            with self.store.cache.pipeline(transaction=False) as pipe:
+                for phone in phones:
+                    pipe.publish(EVENTS_CHANNEL, json.dumps({"type": "message", "phone": phone, "direction": "out",
+                                                             "channel": "whatsapp"}))
+                pipe.execute()
+        except redis.RedisError:
+            log.warning("could not publish %d new messages", len(phones))
+
+    def _conversations(self, session: Session, phones: set[str], now: Any) -> dict[str, Any]:
+        """The conversation row of each phone, creating the missing ones (idempotently)."""
+        cols = (CONVERSATIONS.c.id, CONVERSATIONS.c.phone, CONVERSATIONS.c.opted_out, CONVERSATIONS.c.last_inbound_at)
+        found = {r.phone: r for r in session.execute(select(*cols).where(CONVERSATIONS.c.phone.in_(phones)))}
+        missing = phones - found.keys()
+        if missing:
+            languages = dict(session.execute(select(CUSTOMERS.c.phone, CUSTOMERS.c.language)
+                                             .where(CUSTOMERS.c.phone.in_(missing))).all())
+            dialect = session.get_bind().dialect.name
+            insert_ = (pg_insert if dialect == "postgresql" else sqlite_insert)(CONVERSATIONS)
+            session.execute(insert_.on_conflict_do_nothing(index_elements=["phone"]),  # created concurrently: fine
+                            [{"phone": p, "language": languages.get(p), "state": "bot", "opted_out": False,
+                              "created_at": now, "updated_at": now, "version": 1} for p in sorted(missing)])
+            found.update({r.phone: r for r in session.execute(select(*cols).where(CONVERSATIONS.c.phone.in_(missing)))})
+        return found
+
+    def _failed(self, message_id: int, attempts: int, code: str, text: str, transient: bool,
+                maybe_sent: bool = False) -> SendResult:
+        """Record a failed attempt, unless a recovery has already settled the row.
+
+        `maybe_sent`: the request may have reached Twilio (e.g. no answer in time), so the row
+        stays `sending` and the retry asks Twilio first (`retry` → `recover`) instead of
+        sending a second copy.
+        """
         permanent = code in PERMANENT_CODES or not transient
+        values: dict[str, Any] = {"error_code": code, "error_message": text}
         if permanent or attempts > len(BACKOFF):
-            self._finish(message_id, "failed", error_code=code, error_message=text)
+            status, delay = "failed", None
+        else:
+            delay = BACKOFF[attempts - 1]
+            status = "sending" if maybe_sent else "retrying"
+            values["next_attempt_at"] = self.clock.now() + timedelta(seconds=delay)
+        with self.factory() as session:
+            mine = session.execute(update(MESSAGES).where(MESSAGES.c.id == message_id, MESSAGES.c.status == "sending",
+                                                          MESSAGES.c.attempts == attempts)
+                                   .values(status=status, updated_at=self.clock.now(), **values)).rowcount
+            session.commit()
+            if not mine:
+                row = session.execute(select(MESSAGES.c.status, MESSAGES.c.twilio_sid)
+                                      .where(MESSAGES.c.id == message_id)).one()
+                return SendResult(message_id, row.status, row.twilio_sid)
+        if delay is None:
             return SendResult(message_id, "failed", reason=f"{code}: {text}")
-        delay = BACKOFF[attempts - 1]
-        self._finish(message_id, "retrying", error_code=code, error_message=text,
-                     next_attempt_at=self.clock.now() + timedelta(seconds=delay))
         if self.schedule_retry:
             self.schedule_retry(message_id, delay)
         return SendResult(message_id, "retrying", reason=f"{code}: {text}")
@@ -185,3 +364,13 @@ class WhatsAppSender:
         with self.factory() as session:
             session.execute(update(Message).where(Message.id == message_id).values(updated_at=self.clock.now(), **values))
             session.commit()
+
+
+def _may_have_reached_twilio(exc: BaseException) -> bool:
+    """False only when the request certainly never left: the connection was never made."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return False
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return not isinstance(reason, urllib3.exceptions.NewConnectionError)
+    return not isinstance(exc, (requests.exceptions.InvalidURL, requests.exceptions.MissingSchema))

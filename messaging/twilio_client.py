@@ -29,4 +29,19 @@ def make_client(settings: Settings, timeout: float = 10.0) -> Optional[Client]:
         return None
     base = settings.twilio_api_base_url.rstrip("/")
     http = RedirectingHttpClient(base, timeout) if base != "https://api.twilio.com" else TwilioHttpClient(timeout=timeout)
-    return Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=http)
+    return Client(settings.twilio_account_sid, settings.twilio_auth_token, http_client=environment_read_once(http, base))
+
+
+def environment_read_once(http: TwilioHttpClient, base_url: str) -> TwilioHttpClient:
+    """Take proxy and CA settings (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE...) from the
+    environment once, instead of on every call: requests scans every variable per request,
+    about a third of a send's CPU when notifications go out by the hundred."""
+    session = http.session
+    if session is None:
+        return http
+    found = session.merge_environment_settings(base_url, {}, None, None, None)
+    session.trust_env = False
+    http.proxy = found["proxies"]
+    session.verify = found["verify"]
+    session.cert = found["cert"]
+    return http

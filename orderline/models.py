@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -18,6 +19,8 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -284,13 +287,17 @@ class Message(Base):
     media: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     twilio_sid: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(20), default="received")
+    # What the assistant understood in an inbound message (Rasa's parse, or the IVR keypad
+    # choice with confidence 1.0); None when nothing parsed it. Read by orderline.insights.
+    intent: Mapped[Optional[str]] = mapped_column(String(40))
+    confidence: Mapped[Optional[float]]
     error_code: Mapped[Optional[str]] = mapped_column(String(20))
     error_message: Mapped[Optional[str]] = mapped_column(String(500))
     template_sid: Mapped[Optional[str]] = mapped_column(String(64))
     template_variables: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[Optional[datetime]]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="messages")
@@ -373,3 +380,26 @@ class OrderFeedback(Base):
     comment: Mapped[str] = mapped_column(Text, default="")
     message_sid: Mapped[Optional[str]] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboxEvent(Base):
+    """A courier event exactly as received, kept until the worker has applied it (a durable inbox).
+
+    The webhook only appends here; `orderline.inbox` applies rows in batches and records the
+    outcome in the same transaction as the order change, so each row takes effect once.
+    """
+
+    __tablename__ = "tracking_inbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    source: Mapped[str] = mapped_column(String(20))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(server_default=func.now())  # the database's clock
+    processed_at: Mapped[Optional[datetime]]
+    outcome: Mapped[Optional[str]] = mapped_column(String(20))  # applied, recorded, duplicate, unknown_shipment, failed
+    order_id: Mapped[Optional[str]] = mapped_column(String(40))
+    error: Mapped[Optional[str]] = mapped_column(String(300))
+
+    # The worker only ever looks for unprocessed rows; keep that index tiny.
+    __table_args__ = (Index("ix_tracking_inbox_pending", "id", postgresql_where=text("processed_at IS NULL"),
+                            sqlite_where=text("processed_at IS NULL")),)

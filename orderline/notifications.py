@@ -1,7 +1,8 @@
 """Proactive order notifications: which events deserve a message, when, and what it says.
 
 Rows are written in the same transaction as the order change that caused them (a durable
-outbox); `messaging.notifier` sends them. Texts come in English or Hinglish, by the
+outbox): by `queue_notification` on the ORM paths (importer, delay scan) and set-based by
+`orderline.tracking.apply_updates` for courier events. `messaging.notifier` sends them. Texts come in English or Hinglish, by the
 customer's language.
 """
 from __future__ import annotations
@@ -53,14 +54,24 @@ def queue_notification(session: Session, order: Order, event: str, now: datetime
     return note
 
 
+def event_for_status(new_status: str) -> Optional[str]:
+    """The notification an order moving to `new_status` deserves, if any."""
+    return STATUS_EVENT.get(new_status)
+
+
+def delay_is_news(promised: Any, expected: Any, status: str) -> bool:
+    """Whether a new expected date is a delay worth telling the customer about."""
+    return bool(promised and expected and expected > promised and status in CURRENT_IN["delayed"])
+
+
 def on_status_change(session: Session, order: Order, new_status: str, now: datetime) -> None:
-    event = STATUS_EVENT.get(new_status)
+    event = event_for_status(new_status)
     if event:
         queue_notification(session, order, event, now)
 
 
 def on_expected_date_change(session: Session, order: Order, promised: Any, expected: Any, now: datetime) -> None:
-    if promised and expected and expected > promised and order.status in CURRENT_IN["delayed"]:
+    if delay_is_news(promised, expected, order.status):
         queue_notification(session, order, "delayed", now, {"expected_date": expected.isoformat()})
 
 
@@ -79,8 +90,17 @@ def quiet_hours_end(local: datetime) -> datetime:
 
 
 def sent_last_hour(session: Session, customer_id: int, now: datetime) -> int:
-    return session.scalar(select(func.count()).select_from(Notification).join(Order)
-                          .where(Order.customer_id == customer_id, Notification.sent_at >= now - timedelta(hours=1))) or 0
+    return sent_last_hour_by_customer(session, {customer_id}, now).get(customer_id, 0)
+
+
+def sent_last_hour_by_customer(session: Session, customer_ids: set[int], now: datetime) -> dict[int, int]:
+    """`sent_last_hour` for many customers in one query."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(select(Order.customer_id, func.count()).select_from(Notification).join(Order)
+                           .where(Order.customer_id.in_(customer_ids), Notification.sent_at >= now - timedelta(hours=1))
+                           .group_by(Order.customer_id)).all()
+    return {customer: count for customer, count in rows}
 
 
 def delayed_candidates(session: Session, now: datetime, limit: int = 500) -> list[Order]:

@@ -1,21 +1,26 @@
 """Courier tracking updates: Shiprocket's payload mapped onto our order lifecycle.
 
-Parsing is pure; `apply_tracking` changes the order in one unit of work and is idempotent.
+Parsing is pure. `apply_updates` applies a batch of updates inside the caller's transaction
+with a handful of Core statements (the worker drains the inbox this way, see
+`orderline/inbox.py`); `apply_tracking` applies one in its own transaction. Both are
+idempotent: an event already on the timeline changes nothing.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Optional
+from typing import Any, Iterable, Optional, Sequence
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, update as update_
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from orderline import notifications, rules
 from orderline.errors import InvalidInput
-from orderline.models import AuditLog, Order, OrderStatus as S, Shipment, ShipmentEvent
+from orderline.models import AuditLog, Notification, Order, OrderStatus as S, Shipment, ShipmentEvent, utcnow
 from orderline.orders import in_transaction, order_digits
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -141,9 +146,14 @@ def parse_shiprocket(payload: Any) -> TrackingUpdate:
     etd_at = parse_time(payload.get("etd"))
     order_ref = payload.get("order_id")
     return TrackingUpdate(awb=awb, courier=(str(payload["courier_name"])[:100] if payload.get("courier_name") else None),
-                          label=label or str(status_id), status=status, at=at,  # type: ignore[arg-type]
+                          label=(label or str(status_id))[:40], status=status, at=at,  # type: ignore[arg-type]
                           order_ref=str(order_ref) if order_ref not in (None, "") else None,
                           etd=etd_at.date() if etd_at else None, scans=tuple(scans))
+
+
+# Shiprocket's two usual shapes, read without strptime (the webhook parses every event).
+_DMY = re.compile(r"(\d\d) (\d\d) (\d{4}) (\d\d):(\d\d):(\d\d)")
+_YMD = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)")
 
 
 def parse_time(value: Any) -> Optional[datetime]:
@@ -151,6 +161,14 @@ def parse_time(value: Any) -> Optional[datetime]:
     if not isinstance(value, str) or not value.strip():
         return None
     text = value.strip()
+    for shape, order in ((_DMY, (2, 1, 0)), (_YMD, (0, 1, 2))):
+        match = shape.fullmatch(text)
+        if match:
+            parts = [int(p) for p in match.groups()]
+            try:
+                return datetime(parts[order[0]], parts[order[1]], parts[order[2]], *parts[3:], tzinfo=IST)
+            except ValueError:
+                break  # e.g. 31 02: let the general parsers decide
     for fmt in ("%d %m %Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M:%S", "%Y-%m-%d"):
         try:
             return datetime.strptime(text, fmt).replace(tzinfo=IST)
@@ -185,86 +203,221 @@ def may_move(current: S, new: S) -> bool:
 
 
 def apply_tracking(factory: sessionmaker[Session], update: TrackingUpdate, actor: str = "shiprocket") -> TrackingResult:
-    """Record the update's events and move the order forward if it is news. Idempotent."""
+    """Apply one update in its own transaction (see `apply_updates`). Idempotent."""
 
     def work(session: Session) -> TrackingResult:
-        ship = _find_shipment(session, update)
-        if ship is None:
-            return TrackingResult(None, "unknown_shipment")
-        order = ship.order
-        seen = {(e.at, e.status, e.note) for e in ship.events}
-        added = 0
-        for scan in update.scans:
-            key = (scan.at, scan.label or "SCAN", scan.activity)
-            if key not in seen:
-                ship.events.append(ShipmentEvent(at=scan.at, status=key[1], location=scan.location,
-                                                 note=scan.activity, source="shiprocket"))
-                seen.add(key)
-                added += 1
-        current_key = (update.at, update.label, "")
-        is_new = current_key not in seen and not any(
-            s.at == update.at and s.label == update.label for s in update.scans)
-        if is_new:
-            ship.events.append(ShipmentEvent(at=update.at, status=update.label, location="", note="",
-                                             source="shiprocket"))
-            added += 1
-        if update.courier and not ship.courier:
-            ship.courier = update.courier
-        if ship.last_scan_at is None or update.at > ship.last_scan_at:
-            ship.last_scan_at = update.at
-        old = order.status
-        result = TrackingResult(order.order_id, "recorded" if added else "duplicate", old, old)
-        changes: dict[str, Any] = {}
-        if update.etd and update.etd != ship.expected_date and order.status not in _terminal():
-            changes["expected_date"] = [_iso(ship.expected_date), update.etd.isoformat()]
-            ship.expected_date = update.etd
-            notifications.on_expected_date_change(session, order, ship.promised_date, ship.expected_date, update.at)
-        newer = ship.status_at is None or update.at >= ship.status_at
-        if update.status and added and newer and may_move(S(order.status), update.status):
-            order.status = update.status.value
-            ship.status_at = update.at
-            changes["status"] = [old, order.status]
-            if update.status == S.DELIVERED:
-                ship.delivered_at = update.at
-            if update.status == S.DELIVERY_FAILED:
-                ship.attempts += 1
-                ship.ndr_reason = _ndr_reason(update)
-            result.outcome, result.new_status = "applied", order.status
-            notifications.on_status_change(session, order, order.status, update.at)
-        if changes:
-            order.updated_at = update.at if update.at > order.updated_at else order.updated_at
-            session.add(AuditLog(actor=actor, entity="order", entity_id=order.order_id,
-                                 action="tracking_update", changes={**changes, "awb": update.awb, "label": update.label}))
-            if result.outcome == "duplicate":
-                result.outcome = "recorded"
-        session.flush()
-        result.notification_ids = [n.id for n in session.info.get("new_notifications", [])]
+        [result], note_ids = apply_updates(session, [update], actor)
+        result.notification_ids = note_ids
         return result
 
     return in_transaction(factory, work)
 
 
-def _find_shipment(session: Session, update: TrackingUpdate) -> Optional[Shipment]:
-    ship = session.scalars(select(Shipment).where(Shipment.awb == update.awb)).one_or_none()
-    if ship is not None or not update.order_ref:
-        return ship
+@dataclass
+class _Ship:
+    """One shipment and its order as the batch sees them, read under a row lock."""
+
+    id: int
+    order_pk: int
+    order_id: str
+    number: str
+    status: str
+    order_updated_at: datetime
+    courier: Optional[str]
+    promised_date: Optional[date]
+    expected_date: Optional[date]
+    status_at: Optional[datetime]
+    last_scan_at: Optional[datetime]
+    attempts: int
+    delivered_at: Optional[datetime]
+    ndr_reason: Optional[str]
+    seen: set[tuple[datetime, str, str]] = field(default_factory=set)
+    ship_changed: bool = False
+    order_changed: bool = False
+    touched: bool = False
+
+
+_SHIP = Shipment.__table__
+_ORDER = Order.__table__
+_EVENT = ShipmentEvent.__table__
+_NOTE = Notification.__table__
+_AUDIT = AuditLog.__table__
+_SHIP_COLS = (_SHIP.c.awb, _SHIP.c.id, _SHIP.c.order_pk, _ORDER.c.order_id, _ORDER.c.number, _ORDER.c.status,
+              _ORDER.c.updated_at.label("order_updated_at"), _SHIP.c.courier, _SHIP.c.promised_date,
+              _SHIP.c.expected_date, _SHIP.c.status_at, _SHIP.c.last_scan_at, _SHIP.c.attempts,
+              _SHIP.c.delivered_at, _SHIP.c.ndr_reason)
+
+
+def apply_updates(session: Session, updates: Sequence[TrackingUpdate],
+                  actor: str = "shiprocket") -> tuple[list[TrackingResult], list[int]]:
+    """Apply `updates` in order inside the caller's transaction; returns a result per update and
+    the ids of the notifications written (the outbox rows, committed with the order changes).
+
+    Set-based: one locked read of the shipments and orders, one of their timelines and
+    notifications, then one statement per table, however many updates. The shipments and orders
+    are locked (FOR NO KEY UPDATE, in id order, so concurrent writers queue, not deadlock);
+    every order change bumps `orders.version`, so an ORM writer holding an older copy retries.
+    """
+    ships: dict[str, _Ship] = {}
+    _load(session, ships, _SHIP.c.awb.in_({u.awb for u in updates}))
+    told = _told(session, {s.order_pk for s in ships.values()})
+    events: list[dict[str, Any]] = []
+    audits: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    results = []
+    for update in updates:
+        ship = ships.get(update.awb) or _attach(session, ships, told, update)
+        if ship is None:
+            results.append(TrackingResult(None, "unknown_shipment"))
+            continue
+        results.append(_apply(ship, update, actor, events, audits, notes, told))
+    _write(session, ships.values(), events, audits, notes)
+    note_ids: list[int] = []
+    if notes:
+        insert_ = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(_NOTE)
+        stmt = insert_.on_conflict_do_nothing(index_elements=["order_pk", "event"]).returning(_NOTE.c.id)
+        note_ids = list(session.execute(stmt, notes).scalars())
+    # The order cache (orderline/order_cache.py) bumps these orders after the commit.
+    session.info.setdefault("touched_orders", set()).update(s.number for s in ships.values() if s.touched)
+    return results, note_ids
+
+
+def _locked(where: Any) -> Any:
+    # FOR NO KEY UPDATE: keys never change here, so rows that merely reference these (a new
+    # notification or message) need not wait.
+    return (select(*_SHIP_COLS).join_from(_SHIP, _ORDER, _SHIP.c.order_pk == _ORDER.c.id).where(where)
+            .order_by(_SHIP.c.id).with_for_update(key_share=True))
+
+
+def _load(session: Session, ships: dict[str, _Ship], where: Any) -> list[_Ship]:
+    """Lock and read the shipments (with their orders and timelines) matching `where`, by AWB."""
+    loaded = []
+    for row in session.execute(_locked(where)):
+        values = row._asdict()
+        awb = values.pop("awb")
+        ship = _Ship(**values)
+        ships[awb] = ship
+        loaded.append(ship)
+    if loaded:
+        by_id = {s.id: s for s in loaded}
+        for sid, at, status, note in session.execute(select(_EVENT.c.shipment_id, _EVENT.c.at, _EVENT.c.status,
+                                                            _EVENT.c.note).where(_EVENT.c.shipment_id.in_(by_id))):
+            by_id[sid].seen.add((at, status, note))
+    return loaded
+
+
+def _told(session: Session, order_pks: set[int]) -> set[tuple[int, str]]:
+    if not order_pks:
+        return set()
+    return {(pk, event) for pk, event in session.execute(
+        select(_NOTE.c.order_pk, _NOTE.c.event).where(_NOTE.c.order_pk.in_(order_pks)))}
+
+
+def _attach(session: Session, ships: dict[str, _Ship], told: set[tuple[int, str]],
+            update: TrackingUpdate) -> Optional[_Ship]:
+    """An AWB we don't know: on its first event, find the order by Shiprocket's `order_id`."""
+    if not update.order_ref:
+        return None
     # Shiprocket's order_id is the channel's id, sometimes with a suffix ("OL-100234_1").
     ref = re.split(r"[_\s]", update.order_ref)[0]
     try:
         number = order_digits(ref)
     except Exception:
         return None
-    order = session.scalars(select(Order).where(Order.number == number)).one_or_none()
+    order = session.execute(select(_ORDER.c.id).where(_ORDER.c.number == number)
+                            .with_for_update(key_share=True)).first()
     if order is None:
         return None
-    if order.shipment is None:
-        order.shipment = Shipment(awb=update.awb, courier=update.courier)
-    elif order.shipment.awb in (None, ""):
-        order.shipment.awb = update.awb
+    current = session.execute(select(_SHIP.c.id, _SHIP.c.awb).where(_SHIP.c.order_pk == order.id)).first()
+    if current is None:
+        session.execute(insert(_SHIP).values(order_pk=order.id, awb=update.awb, courier=update.courier, attempts=0))
+    elif current.awb in (None, ""):
+        session.execute(update_(_SHIP).where(_SHIP.c.id == current.id).values(awb=update.awb))
     else:
         return None  # the order ships under another AWB; don't cross the wires
-    session.flush()
-    return order.shipment
+    [ship] = _load(session, ships, _ORDER.c.id == order.id)
+    ship.touched = True
+    told.update(_told(session, {ship.order_pk}))
+    return ship
+
+
+def _apply(ship: _Ship, update: TrackingUpdate, actor: str, events: list[dict[str, Any]],
+           audits: list[dict[str, Any]], notes: list[dict[str, Any]], told: set[tuple[int, str]]) -> TrackingResult:
+    """The rules for one update against the batch's view of its shipment (no I/O)."""
+    added = 0
+    for scan in update.scans:
+        key = (scan.at, scan.label or "SCAN", scan.activity)
+        if key not in ship.seen:
+            events.append({"shipment_id": ship.id, "at": scan.at, "status": key[1], "location": scan.location,
+                           "note": scan.activity, "source": "shiprocket"})
+            ship.seen.add(key)
+            added += 1
+    current_key = (update.at, update.label, "")
+    if current_key not in ship.seen and not any(s.at == update.at and s.label == update.label for s in update.scans):
+        events.append({"shipment_id": ship.id, "at": update.at, "status": update.label, "location": "", "note": "",
+                       "source": "shiprocket"})
+        ship.seen.add(current_key)
+        added += 1
+    if update.courier and not ship.courier:
+        ship.courier, ship.ship_changed = update.courier, True
+    if ship.last_scan_at is None or update.at > ship.last_scan_at:
+        ship.last_scan_at, ship.ship_changed = update.at, True
+    old = ship.status
+    result = TrackingResult(ship.order_id, "recorded" if added else "duplicate", old, old)
+
+    def notify(event: str, variables: dict[str, Any]) -> None:
+        if (ship.order_pk, event) not in told:  # at most one per event type per order
+            told.add((ship.order_pk, event))
+            notes.append({"order_pk": ship.order_pk, "event": event, "status": "pending", "created_at": update.at,
+                          "variables": variables, "attempts": 0})
+
+    changes: dict[str, Any] = {}
+    if update.etd and update.etd != ship.expected_date and ship.status not in _terminal():
+        changes["expected_date"] = [_iso(ship.expected_date), update.etd.isoformat()]
+        ship.expected_date, ship.ship_changed = update.etd, True
+        if notifications.delay_is_news(ship.promised_date, ship.expected_date, ship.status):
+            notify("delayed", {"expected_date": ship.expected_date.isoformat()})
+    newer = ship.status_at is None or update.at >= ship.status_at
+    if update.status and added and newer and may_move(S(ship.status), update.status):
+        ship.status, ship.status_at, ship.ship_changed = update.status.value, update.at, True
+        changes["status"] = [old, ship.status]
+        if update.status == S.DELIVERED:
+            ship.delivered_at = update.at
+        if update.status == S.DELIVERY_FAILED:
+            ship.attempts += 1
+            ship.ndr_reason = _ndr_reason(update)
+        result.outcome, result.new_status = "applied", ship.status
+        event = notifications.event_for_status(ship.status)
+        if event:
+            notify(event, {})
+    if changes:
+        ship.order_changed = True
+        ship.order_updated_at = update.at if update.at > ship.order_updated_at else utcnow()
+        audits.append({"actor": actor, "entity": "order", "entity_id": ship.order_id, "action": "tracking_update",
+                       "changes": {**changes, "awb": update.awb, "label": update.label}, "at": utcnow()})
+        if result.outcome == "duplicate":
+            result.outcome = "recorded"
+    ship.touched = ship.touched or bool(added) or ship.ship_changed
+    return result
+
+
+def _write(session: Session, ships: Iterable[_Ship], events: list[dict[str, Any]], audits: list[dict[str, Any]],
+           notes: list[dict[str, Any]]) -> None:
+    """One executemany per table for everything the batch changed."""
+    if events:
+        session.execute(insert(_EVENT), events)
+    ship_rows = [{"b_id": s.id, "courier": s.courier, "expected_date": s.expected_date, "status_at": s.status_at,
+                  "last_scan_at": s.last_scan_at, "attempts": s.attempts, "delivered_at": s.delivered_at,
+                  "ndr_reason": s.ndr_reason} for s in ships if s.ship_changed]
+    if ship_rows:
+        session.execute(update_(_SHIP).where(_SHIP.c.id == bindparam("b_id")), ship_rows)
+    order_rows = [{"b_id": s.order_pk, "status": s.status, "updated_at": s.order_updated_at}
+                  for s in ships if s.order_changed]
+    if order_rows:
+        session.execute(update_(_ORDER).where(_ORDER.c.id == bindparam("b_id"))
+                        .values(version=_ORDER.c.version + 1), order_rows)
+    if audits:
+        session.execute(insert(_AUDIT), audits)
 
 
 def _ndr_reason(update: TrackingUpdate) -> str:

@@ -20,6 +20,7 @@ from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
+from orderline.inbox import TrackingInbox
 from orderline.order_cache import OrderCache
 from orderline.orders import OrderService
 from orderline.present import OrderReads
@@ -91,13 +92,17 @@ class Services:
 
     def enqueue_notifications(self, ids: list[int]) -> None:
         """Best effort: the periodic dispatcher finds anything not enqueued here."""
-        from messaging.jobs import process_notification
+        from messaging.jobs import SEND_CHUNK, send_notifications
 
-        for notification_id in ids:
+        for start in range(0, len(ids), SEND_CHUNK):
             try:
-                self.queue.enqueue(process_notification, notification_id)
+                self.queue.enqueue(send_notifications, ids[start:start + SEND_CHUNK])
             except redis.RedisError:
                 return
+
+    @cached_property
+    def inbox(self) -> TrackingInbox:
+        return TrackingInbox(self.engine, self.sessions, self.clock)
 
     @cached_property
     def replies(self) -> NotificationReplies:

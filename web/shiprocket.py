@@ -1,12 +1,19 @@
-"""Shiprocket's tracking webhook: authenticated by a shared token, idempotent, quick."""
+"""Shiprocket's tracking webhook: authenticated by a shared token, durable, quick.
+
+An event is checked (token, payload shape) and appended to the tracking inbox, and the
+answer is 200 as soon as it is committed; the RQ worker applies it to the order moments later
+(`orderline/inbox.py`). Shiprocket retries anything but a 200, so a 200 means "stored", and
+repeats are harmless: applying an event twice changes nothing.
+"""
 from __future__ import annotations
 
 import hmac
 
 from flask import Blueprint, jsonify, request
 
+from messaging.jobs import request_drain
 from orderline.errors import InvalidInput
-from orderline.tracking import apply_tracking, parse_shiprocket
+from orderline.tracking import parse_shiprocket
 from web.jsonapi import error
 from web.services import services
 
@@ -25,10 +32,10 @@ def tracking_update():
         return error(401, "unauthorized", "missing or wrong x-api-key")
     payload = request.get_json(silent=True, force=True)
     try:
-        update = parse_shiprocket(payload)
+        parse_shiprocket(payload)
     except InvalidInput as exc:
         return error(400, exc.code, exc.message, fields=exc.fields)
-    result = apply_tracking(svc.sessions, update)
-    svc.enqueue_notifications(result.notification_ids)
-    # Shiprocket wants a 200 even for shipments we don't know, or it keeps retrying.
-    return jsonify(status=result.outcome, order_id=result.order_id, order_status=result.new_status)
+    inbox_id = svc.inbox.accept(request.get_data(as_text=True))
+    request_drain(svc)
+    # 200 even for shipments we may not know: Shiprocket keeps retrying anything else.
+    return jsonify(status="accepted", id=inbox_id)

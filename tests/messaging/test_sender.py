@@ -1,4 +1,5 @@
 """The outbound sender against a local fake Twilio, through twilio-python's http_client hook."""
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -112,3 +113,56 @@ def test_status_callback_moves_forward_only(services, sender, fake):
     assert row(services, result.message_id).status == "delivered"
     assert sender.record_status(result.sid, "read") and row(services, result.message_id).status == "read"
     assert not sender.record_status("SMunknown", "delivered")
+
+
+def slow_sender(services, fake, timeout):
+    settings = replace(services.settings, twilio_account_sid=SID, twilio_auth_token=TOKEN,
+                       twilio_api_base_url=fake.base_url, twilio_whatsapp_from="whatsapp:+14155238886")
+    retries: list[tuple[int, int]] = []
+    s = WhatsAppSender(settings, services.sessions, services.conversations, services.clock,
+                       make_client(settings, timeout=timeout), schedule_retry=lambda mid, delay: retries.append((mid, delay)))
+    s.retries = retries  # type: ignore[attr-defined]
+    return s
+
+
+def test_no_answer_in_time_is_checked_with_twilio_before_any_resend(services, fake):
+    """A timeout may hide a message Twilio accepted: the retry asks Twilio instead of sending again."""
+    services.redis.flushdb()
+    sender = slow_sender(services, fake, timeout=0.5)
+    services.conversations.record_inbound(PHONE, "whatsapp", "hi", sid="SMin6")
+    fake.delay = 1.5
+    first = sender.send(PHONE, "did it go?")
+    assert first.status == "retrying" and sender.retries == [(first.message_id, 5)]
+    assert row(services, first.message_id).status == "sending"  # unknown, not "retrying"
+    fake.delay = 0
+    again = sender.retry(first.message_id)
+    assert again.status == "sent" and again.sid == fake.sent_to(PHONE)[0]["sid"]
+    assert len(fake.sent_to(PHONE)) == 1
+
+
+def test_a_refused_connection_is_simply_retried(services, fake):
+    services.redis.flushdb()
+    settings = replace(services.settings, twilio_account_sid=SID, twilio_auth_token=TOKEN,
+                       twilio_api_base_url="http://127.0.0.1:9", twilio_whatsapp_from="whatsapp:+14155238886")
+    down = WhatsAppSender(settings, services.sessions, services.conversations, services.clock, make_client(settings))
+    services.conversations.record_inbound(PHONE, "whatsapp", "hi", sid="SMin7")
+    result = down.send(PHONE, "anyone there?")
+    assert result.status == "retrying" and row(services, result.message_id).status == "retrying"
+
+
+def test_a_late_failure_never_undoes_a_recovery(services, fake):
+    """A worker that went quiet and a recovery that adopted its message: the late timeout loses."""
+    services.redis.flushdb()
+    sender = slow_sender(services, fake, timeout=2)
+    services.conversations.record_inbound(PHONE, "whatsapp", "hi", sid="SMin8")
+    prepared = sender.prepare(PHONE, "slow one")
+    fake.delay = 3
+    late = []
+    worker = threading.Thread(target=lambda: late.append(sender.deliver(prepared.message_id)))
+    worker.start()
+    assert len(fake.wait_for(PHONE, 1, timeout=5)) == 1
+    adopted = sender.recover(prepared.message_id, stuck_after=timedelta(0))
+    assert adopted.status == "sent"
+    worker.join(10)
+    assert late[0].status == "sent" and late[0].sid == adopted.sid and sender.retries == []
+    assert row(services, prepared.message_id).status == "sent" and len(fake.sent_to(PHONE)) == 1

@@ -1,4 +1,6 @@
-"""A worker killed in the middle of a send: after a restart the customer has exactly one message."""
+"""Workers killed mid-work: after a restart every accepted event took effect once, and each
+customer has exactly one message."""
+import json
 import os
 import signal
 import subprocess
@@ -6,14 +8,15 @@ import time
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select, text
 
-from messaging.jobs import dispatch_due, process_notification
+from messaging.jobs import dispatch_due, drain_inbox, process_notification
 from orderline.models import Notification
 from orderline.settings import ROOT
 from orderline.tracking import apply_tracking, parse_shiprocket
-from tests.conftest import demo_id
+from tests.conftest import SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
+from web import create_app
 from web.services import Services
 
 SID, TOKEN = "AC" + "3" * 32, "crash-token"
@@ -27,10 +30,12 @@ def worker_env(settings, fake):
             "NOTIFICATION_LEASE_SECONDS": "2", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
-def start_worker(env, burst):
-    cmd = [str(ROOT / ".venv/bin/rq"), "worker", "orderline", "--url", env["REDIS_URL"]] + (["--burst"] if burst else [])
-    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+def procfile_worker(env, burst=False):
+    """The Procfile's `worker:` command, exactly as `make run` and the simulator start it."""
+    line = next(l for l in (ROOT / "Procfile").read_text().splitlines() if l.startswith("worker:"))
+    cmd = line.split(":", 1)[1].strip() + (" --burst" if burst else "")
+    return subprocess.Popen(["bash", "-c", "exec " + cmd], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -50,7 +55,7 @@ def test_killed_mid_send_then_restarted_sends_exactly_once(settings, demo):
         fake.delay = 30  # Twilio takes the message, then the worker dies waiting for the answer
         env = worker_env(settings, fake)
         svc.queue.enqueue(process_notification, note_id)
-        worker = start_worker(env, burst=False)
+        worker = procfile_worker(env)  # SimpleWorker: the job runs in this very process
         assert len(fake.wait_for(phone, 1, timeout=60)) == 1
         os.killpg(worker.pid, signal.SIGKILL)
         worker.wait(10)
@@ -64,7 +69,7 @@ def test_killed_mid_send_then_restarted_sends_exactly_once(settings, demo):
         while status != "sent" and time.time() < deadline:
             # What `rq cron` does every 30 s in production: re-dispatch whatever is due.
             svc.queue.enqueue(dispatch_due)
-            start_worker(env, burst=True).wait(120)
+            procfile_worker(env, burst=True).wait(120)
             with svc.sessions() as s:
                 status = s.get(Notification, note_id).status
             time.sleep(0.5)
@@ -74,5 +79,73 @@ def test_killed_mid_send_then_restarted_sends_exactly_once(settings, demo):
             note = s.scalars(select(Notification).where(Notification.id == note_id)).one()
             assert note.message.twilio_sid == fake.sent_to(phone)[0]["sid"]
     finally:
+        fake.stop()
+        svc.engine.dispose()
+
+
+def waiting_on_lock(svc, sql_start):
+    with svc.engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                 "AND query LIKE :q"), {"q": sql_start + "%"}).scalar_one()
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_killed_mid_batch_then_restarted_applies_every_event_once(settings, demo):
+    """Events accepted by the webhook survive a worker killed in the middle of applying them."""
+    fake = FakeTwilio(SID, TOKEN)
+    fake.start()
+    svc = Services.build(replace(settings, twilio_account_sid=SID, twilio_auth_token=TOKEN,
+                                 twilio_api_base_url=fake.base_url, templates=(("out_for_delivery", "HXofd"),)))
+    client = create_app(svc.settings, svc).test_client()
+    blocker = svc.engine.connect()
+    worker = None
+    try:
+        svc.redis.flushdb()
+        targets = [(oid, r) for oid, r in demo.items() if r["status"] == "in_transit"]
+        for oid, r in targets:
+            resp = client.post("/webhooks/shiprocket", headers={"x-api-key": SHIPROCKET_TOKEN}, json={
+                "awb": r["shipment"]["awb"], "current_status": "OUT FOR DELIVERY",
+                "current_timestamp": "28 11 2026 10:00:00", "scans": []})
+            assert resp.status_code == 200
+        # Hold the last order's outbox slot, so the worker's batch stops at its last statement,
+        # after it has written the timeline, the shipments, the orders and the audit log.
+        last = svc.orders.get(targets[-1][0])
+        blocker.execute(insert(Notification).values(order_pk=last.id, event="out_for_delivery", status="pending",
+                                                    variables={}, attempts=0, created_at=svc.clock.now()))
+        env = worker_env(settings, fake)
+        worker = procfile_worker(env)
+        deadline = time.time() + 60
+        while not waiting_on_lock(svc, "INSERT INTO notifications") and time.time() < deadline:
+            time.sleep(0.1)
+        with svc.engine.connect() as conn:
+            activity = conn.execute(text("SELECT state, wait_event_type, wait_event, left(query, 80) FROM pg_stat_activity "
+                                         "WHERE datname = current_database()")).all()
+        assert waiting_on_lock(svc, "INSERT INTO notifications"), f"the worker never reached the end of its batch: {activity}"
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        blocker.rollback()
+        assert svc.inbox.pending() == len(targets)  # nothing of the batch was committed
+        assert {svc.orders.get(oid).status for oid, _ in targets} == {"in_transit"} and fake.messages == []
+
+        svc.queue.enqueue(drain_inbox)  # what `rq cron` does every 30 s
+        deadline = time.time() + 120
+        while (svc.inbox.pending() or len(fake.messages) < len(targets)) and time.time() < deadline:
+            procfile_worker(env, burst=True).wait(120)
+            if svc.inbox.pending():
+                svc.queue.enqueue(drain_inbox)
+        assert svc.inbox.pending() == 0
+        told = sorted(json.loads(m["content_variables"])["2"] for m in fake.messages)
+        assert told == sorted(oid for oid, _ in targets)  # one message per order, none twice
+        for oid, r in targets:
+            order = svc.orders.get(oid)
+            assert order.status == "out_for_delivery"
+            assert [e.status for e in order.shipment.events].count("OUT FOR DELIVERY") == 1
+        with svc.sessions() as s:
+            notes = s.scalars(select(Notification)).all()
+        assert sorted(n.status for n in notes) == ["sent"] * len(targets)
+    finally:
+        if worker is not None and worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+        blocker.close()
         fake.stop()
         svc.engine.dispose()

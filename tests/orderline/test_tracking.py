@@ -2,9 +2,12 @@ from datetime import datetime
 
 import pytest
 
+from sqlalchemy import select
+
 from orderline.errors import InvalidInput
-from orderline.models import OrderStatus as S
-from orderline.tracking import IST, apply_tracking, may_move, parse_shiprocket, parse_time
+from orderline.models import Notification, Order, OrderStatus as S
+from orderline.orders import in_transaction
+from orderline.tracking import IST, apply_tracking, apply_updates, may_move, parse_shiprocket, parse_time
 from tests.conftest import demo_id
 
 
@@ -40,6 +43,16 @@ def test_times_are_ist():
     assert parse_time("23 05 2023 11:43:52") == datetime(2023, 5, 23, 11, 43, 52, tzinfo=IST)
     assert parse_time("2023-05-19 11:59:16") == datetime(2023, 5, 19, 11, 59, 16, tzinfo=IST)
     assert parse_time("yesterday") is None
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("1 5 2023 1:02:03", datetime(2023, 5, 1, 1, 2, 3, tzinfo=IST)),  # unpadded, as strptime reads it
+    ("2023-05-19T11:59:16+00:00", datetime(2023, 5, 19, 17, 29, 16, tzinfo=IST)),
+    ("2023-05-19", datetime(2023, 5, 19, tzinfo=IST)),
+    ("31 02 2023 10:00:00", None), ("2023-13-01 10:00:00", None),
+])
+def test_times_in_other_shapes(text, expected):
+    assert parse_time(text) == expected
 
 
 @pytest.mark.parametrize("body", [None, [], {"awb": "1"}, {"current_status": "DELIVERED"},
@@ -121,3 +134,64 @@ def test_first_event_by_order_id_attaches_awb(services, demo, orders):
         payload("AWB-NEW-1", "PICKED UP", "28 11 2026 10:00:00", order_id=oid + "_1")))
     assert res.new_status == "shipped"
     assert orders.get(oid).shipment.awb == "AWB-NEW-1"
+
+
+# -- batches (the worker drains the inbox this way) ---------------------------------
+
+SEQUENCE = [  # a bumpy delivery, with a duplicate and a late, stale scan
+    ("OUT FOR DELIVERY", "28 11 2026 09:00:00", [("2026-11-28 09:00:00", "Out for delivery", "OUT FOR DELIVERY")]),
+    ("UNDELIVERED", "28 11 2026 15:00:00", [("2026-11-28 14:55:00", "Door locked", "UNDELIVERED")]),
+    ("UNDELIVERED", "28 11 2026 15:00:00", [("2026-11-28 14:55:00", "Door locked", "UNDELIVERED")]),
+    ("PICKED UP", "25 11 2026 10:00:00", []),
+    ("OUT FOR DELIVERY", "29 11 2026 09:00:00", []),
+    ("DELIVERED", "29 11 2026 12:30:00", []),
+]
+
+
+def _state(services, oid):
+    with services.sessions() as s:
+        order = s.scalars(select(Order).where(Order.order_id == oid)).one()
+        notes = sorted(n.event for n in s.scalars(select(Notification).where(Notification.order_pk == order.id)))
+        ship = order.shipment
+        return {"status": order.status, "attempts": ship.attempts, "ndr_reason": ship.ndr_reason,
+                "delivered_at": ship.delivered_at, "events": len(ship.events), "notifications": notes,
+                "version": order.version}
+
+
+def test_a_batch_does_what_one_at_a_time_does(services, demo):
+    one, batch = [oid for oid, r in demo.items() if r["status"] == "in_transit"][:2]
+    before = {oid: _state(services, oid) for oid in (one, batch)}
+    singles = [apply_tracking(services.sessions, parse_shiprocket(payload(_awb(demo, one), label, ts, scans=scans)))
+               for label, ts, scans in SEQUENCE]
+    updates = [parse_shiprocket(payload(_awb(demo, batch), label, ts, scans=scans)) for label, ts, scans in SEQUENCE]
+    results, note_ids = in_transaction(services.sessions, lambda s: apply_updates(s, updates))
+    assert [r.outcome for r in results] == [r.outcome for r in singles] == \
+        ["applied", "applied", "duplicate", "recorded", "applied", "applied"]
+    assert [r.new_status for r in results] == [r.new_status for r in singles]
+    after_one, after_batch = _state(services, one), _state(services, batch)
+    for key in ("status", "attempts", "ndr_reason", "delivered_at", "notifications"):
+        assert after_batch[key] == after_one[key], key
+    assert after_batch["events"] - before[batch]["events"] == after_one["events"] - before[one]["events"]
+    assert after_batch["status"] == "delivered" and after_batch["attempts"] == before[batch]["attempts"] + 1
+    assert after_batch["notifications"] == ["delivered", "delivery_failed", "out_for_delivery"]  # one each
+    assert len(note_ids) == 3
+    assert after_batch["version"] > before[batch]["version"]  # ORM writers holding the old row must retry
+
+
+def test_a_batch_mixes_orders_and_unknown_shipments(services, demo, orders):
+    a, b = [oid for oid, r in demo.items() if r["status"] == "in_transit"][:2]
+    confirmed = demo_id(demo, "confirmed")
+    updates = [parse_shiprocket(payload(_awb(demo, a), "OUT FOR DELIVERY", "28 11 2026 09:00:00")),
+               parse_shiprocket(payload("NOPE-1", "DELIVERED", "28 11 2026 09:00:00")),
+               parse_shiprocket(payload("AWB-NEW-2", "PICKED UP", "28 11 2026 10:00:00", order_id=confirmed)),
+               parse_shiprocket(payload("AWB-NEW-2", "IN TRANSIT", "28 11 2026 12:00:00")),
+               parse_shiprocket(payload(_awb(demo, b), "DELIVERED", "28 11 2026 11:00:00"))]
+    results, _ = in_transaction(services.sessions, lambda s: apply_updates(s, updates))
+    assert [(r.outcome, r.order_id) for r in results] == [
+        ("applied", a), ("unknown_shipment", None), ("applied", confirmed), ("applied", confirmed), ("applied", b)]
+    assert orders.get(confirmed).shipment.awb == "AWB-NEW-2" and orders.get(confirmed).status == "in_transit"
+    assert (orders.get(a).status, orders.get(b).status) == ("out_for_delivery", "delivered")
+
+
+def test_overlong_labels_are_cut_to_fit_the_timeline():
+    assert len(parse_shiprocket(payload("1", "X" * 60, "23 05 2023 11:43:52")).label) == 40

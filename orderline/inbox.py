@@ -1,0 +1,209 @@
+"""The tracking inbox: courier events are accepted in one INSERT and applied later, in batches.
+
+`accept` is all the webhook does after checking the token and the payload's shape, so it
+answers quickly however busy the order tables are. `drain` (run by the RQ worker, and by tests)
+claims a batch of unprocessed rows, applies them with `orderline.tracking.apply_updates`, and
+marks them processed in the same transaction as the order changes and the notification rows.
+A worker that dies mid-batch commits nothing: the rows are still unprocessed and the next drain
+applies them, so every accepted event takes effect exactly once.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import cached_property
+from typing import Any, Optional
+
+from sqlalchemy import Engine, bindparam, delete, event, func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from orderline.clock import Clock
+from orderline.db import make_engine
+from orderline.errors import InvalidInput
+from orderline.models import InboxEvent
+from orderline.tracking import TrackingResult, apply_updates, parse_shiprocket
+
+log = logging.getLogger(__name__)
+INBOX = InboxEvent.__table__
+BATCH = 200  # events per transaction: enough to amortise its fixed cost, short enough to hold locks briefly
+RETRIES = 3
+DRAIN_LOCK = 0x6F6C_7472_6163_6B  # pg_advisory_xact_lock key: "oltrack"
+KEEP = timedelta(days=3)  # processed rows kept for support questions ("did you get event X?")
+
+
+@dataclass
+class Drained:
+    """What one `drain_batch` did."""
+
+    processed: int = 0
+    notification_ids: list[int] = field(default_factory=list)
+    outcomes: Counter = field(default_factory=Counter)
+    full: bool = False  # the batch was full: there is probably more to do
+
+
+class TrackingInbox:
+    def __init__(self, engine: Engine, factory: sessionmaker[Session], clock: Clock, batch: int = BATCH) -> None:
+        self.engine = engine
+        self.factory = factory
+        self.clock = clock
+        self.batch = batch
+        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._accept_sql = f"INSERT INTO {INBOX.name} (source, payload) VALUES ({mark}, {mark}) RETURNING id"
+
+    @cached_property
+    def _accept_engine(self) -> Engine:
+        """A pool of autocommit connections for `accept` alone: the INSERT is the whole
+        transaction, so it costs one round trip (no BEGIN, COMMIT or pre-ping). Connections open
+        on demand; the pool keeps as many as a web worker has threads (16 in the Procfile)."""
+        fast = make_engine(self.engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
+                           pool_pre_ping=False, pool_size=16, max_overflow=16)
+        event.listen(self.engine, "engine_disposed", lambda _engine: fast.dispose())
+        return fast
+
+    def accept(self, payload: str, source: str = "shiprocket") -> int:
+        """Store one raw event durably (committed on return); returns its inbox id.
+
+        The caller has validated its shape. This is the webhook's whole cost, so it is one
+        driver-level statement rather than an ORM unit of work (see docs/benchmarks.md, #6).
+        """
+        for attempt in range(2):
+            conn = self._accept_engine.raw_connection()
+            try:
+                cursor = conn.cursor()
+                cursor.execute(self._accept_sql, (source, payload))
+                inbox_id = cursor.fetchone()[0]
+                cursor.close()
+                conn.commit()  # a no-op in autocommit; needed if the driver ignored it
+                return inbox_id
+            except self._accept_engine.dialect.loaded_dbapi.OperationalError:
+                # A connection the server closed: retry once on a new one. Should the first
+                # INSERT have committed after all, the second row is a harmless duplicate event.
+                conn.invalidate()
+                if attempt:
+                    raise
+            finally:
+                conn.close()
+        raise AssertionError("unreachable")
+
+    def pending(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.execute(select(func.count()).select_from(INBOX).where(INBOX.c.processed_at.is_(None))).scalar_one()
+
+    def outcome(self, inbox_id: int) -> Optional[dict[str, Any]]:
+        """An accepted event's fate: None until the worker has applied it."""
+        with self.engine.connect() as conn:
+            row = conn.execute(select(INBOX.c.processed_at, INBOX.c.outcome, INBOX.c.order_id, INBOX.c.error)
+                               .where(INBOX.c.id == inbox_id)).first()
+        if row is None or row.processed_at is None:
+            return None
+        return {"outcome": row.outcome, "order_id": row.order_id, "error": row.error}
+
+    def drain(self, max_batches: Optional[int] = None) -> Drained:
+        """Apply batches until the inbox is empty (or `max_batches`); returns the totals."""
+        total = Drained()
+        batches = 0
+        while max_batches is None or batches < max_batches:
+            done = self.drain_batch()
+            batches += 1
+            total.processed += done.processed
+            total.notification_ids += done.notification_ids
+            total.outcomes.update(done.outcomes)
+            total.full = done.full
+            if not done.full:
+                break
+        return total
+
+    def drain_batch(self) -> Drained:
+        """Take up to `batch` unprocessed rows, oldest first, and apply them in one transaction.
+
+        Concurrent drains (several workers) take turns, batch by batch, so events apply in the
+        order they arrived; sends still run on every worker. Lock conflicts are retried; a batch
+        that fails for another reason is replayed one event at a time, so one bad event cannot
+        hold up the rest. A lost database connection is raised: the rows stay in the inbox for
+        the next drain.
+        """
+        for attempt in range(RETRIES):
+            try:
+                return self._apply_batch(None)
+            except OperationalError as exc:
+                if not _retryable(exc) or attempt == RETRIES - 1:
+                    raise
+            except Exception as exc:  # noqa: BLE001 - isolate the event that causes it
+                log.warning("inbox batch failed (%r); replaying it one event at a time", exc)
+                return self._one_by_one()
+        raise AssertionError("unreachable")
+
+    def purge(self) -> int:
+        """Forget processed events older than KEEP."""
+        with self.engine.begin() as conn:
+            return conn.execute(delete(INBOX).where(INBOX.c.processed_at < self.clock.now() - KEEP)).rowcount
+
+    # -- internals -------------------------------------------------------------
+    def _apply_batch(self, only_id: Optional[int]) -> Drained:
+        claim = select(INBOX.c.id, INBOX.c.payload).where(INBOX.c.processed_at.is_(None))
+        claim = claim.where(INBOX.c.id == only_id) if only_id is not None else claim
+        with self.factory() as session:
+            if session.get_bind().dialect.name == "postgresql":
+                # One drain at a time (SQLite's BEGIN IMMEDIATE already does this), so events
+                # apply in arrival order: two drains splitting a shipment's events could apply
+                # a later event first and turn the earlier one into stale news.
+                session.execute(select(func.pg_advisory_xact_lock(DRAIN_LOCK)))
+            rows = session.execute(claim.order_by(INBOX.c.id).limit(self.batch)).all()
+            if not rows:
+                return Drained()
+            now = self.clock.now()
+            marks: list[dict[str, Any]] = []
+            parsed = []
+            for row in rows:
+                try:
+                    parsed.append((row.id, parse_shiprocket(json.loads(row.payload))))
+                except (ValueError, InvalidInput) as exc:  # accepted by an older, laxer webhook
+                    marks.append(_mark(row.id, now, TrackingResult(None, "failed"), f"unparseable: {exc}"))
+            results, note_ids = apply_updates(session, [u for _, u in parsed])
+            marks += [_mark(inbox_id, now, result) for (inbox_id, _), result in zip(parsed, results)]
+            session.execute(update(INBOX).where(INBOX.c.id == bindparam("b_id")), marks)
+            session.commit()
+        return Drained(len(rows), note_ids, Counter(m["outcome"] for m in marks), full=len(rows) == self.batch)
+
+    def _one_by_one(self) -> Drained:
+        with self.engine.connect() as conn:
+            ids = list(conn.execute(select(INBOX.c.id).where(INBOX.c.processed_at.is_(None))
+                                    .order_by(INBOX.c.id).limit(self.batch)).scalars())
+        total = Drained(full=len(ids) == self.batch)
+        for inbox_id in ids:
+            for attempt in range(2):
+                try:
+                    done = self._apply_batch(inbox_id)
+                    break
+                except OperationalError:
+                    raise
+                except Exception as exc:  # noqa: BLE001
+                    if attempt == 0:
+                        continue
+                    log.exception("inbox event %s cannot be applied; marked failed", inbox_id)
+                    done = self._fail(inbox_id, exc)
+            total.processed += done.processed
+            total.notification_ids += done.notification_ids
+            total.outcomes.update(done.outcomes)
+        return total
+
+    def _fail(self, inbox_id: int, exc: Exception) -> Drained:
+        reason = str(getattr(exc, "orig", None) or exc) or exc.__class__.__name__
+        with self.engine.begin() as conn:
+            marked = conn.execute(update(INBOX).where(INBOX.c.id == inbox_id, INBOX.c.processed_at.is_(None)).values(
+                processed_at=self.clock.now(), outcome="failed", error=reason[:300])).rowcount
+        return Drained(marked, outcomes=Counter({"failed": marked}))
+
+
+def _mark(inbox_id: int, now: Any, result: TrackingResult, error: Optional[str] = None) -> dict[str, Any]:
+    return {"b_id": inbox_id, "processed_at": now, "outcome": result.outcome, "order_id": result.order_id,
+            "error": error[:300] if error else None}
+
+
+def _retryable(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return any(k in text for k in ("locked", "deadlock", "could not serialize", "busy"))

@@ -1,0 +1,137 @@
+"""The tracking inbox: accepted events are applied once, in batches, whatever else is in it."""
+import json
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select, update
+
+from orderline.clock import Clock
+from orderline.inbox import DRAIN_LOCK, TrackingInbox
+from orderline.models import InboxEvent, Notification, Order, ShipmentEvent
+from tests.conftest import NOW
+
+
+def body(awb, label, ts, **extra):
+    return json.dumps({"awb": awb, "current_status": label, "current_timestamp": ts, "courier_name": "Delhivery",
+                       "scans": [], **extra})
+
+
+def in_transit(demo):
+    return [(oid, r["shipment"]["awb"]) for oid, r in demo.items() if r["status"] == "in_transit"]
+
+
+def test_accepted_events_wait_then_apply_once(services, demo, orders):
+    inbox = services.inbox
+    (oid, awb), *_ = in_transit(demo)
+    first = inbox.accept(body(awb, "OUT FOR DELIVERY", "28 11 2026 09:00:00"))
+    second = inbox.accept(body(awb, "OUT FOR DELIVERY", "28 11 2026 09:00:00"))  # Shiprocket's retry
+    assert second > first and inbox.pending() == 2 and orders.get(oid).status == "in_transit"
+    done = inbox.drain()
+    assert done.processed == 2 and done.outcomes == {"applied": 1, "duplicate": 1}
+    assert len(done.notification_ids) == 1
+    assert inbox.pending() == 0 and inbox.drain().processed == 0
+    assert orders.get(oid).status == "out_for_delivery"
+
+
+def test_batches_are_bounded(services, demo):
+    inbox = TrackingInbox(services.engine, services.sessions, services.clock, batch=2)
+    for _, awb in in_transit(demo)[:5]:
+        inbox.accept(body(awb, "OUT FOR DELIVERY", "28 11 2026 09:00:00"))
+    first = inbox.drain_batch()
+    assert (first.processed, first.full) == (2, True)
+    rest = inbox.drain()
+    assert rest.processed == 3 and not rest.full and inbox.pending() == 0
+
+
+def test_an_unparseable_event_is_recorded_not_retried_forever(services, demo, orders):
+    inbox = services.inbox
+    (oid, awb), *_ = in_transit(demo)
+    bad = inbox.accept('{"awb": ""}')  # stored by an older, laxer webhook
+    good = inbox.accept(body(awb, "OUT FOR DELIVERY", "28 11 2026 09:00:00"))
+    assert inbox.drain().outcomes == {"failed": 1, "applied": 1}
+    assert inbox.outcome(bad)["outcome"] == "failed" and "awb" in inbox.outcome(bad)["error"]
+    assert inbox.outcome(good)["outcome"] == "applied" and orders.get(oid).status == "out_for_delivery"
+
+
+def test_one_event_that_cannot_apply_does_not_hold_up_the_rest(services, demo, orders):
+    """A batch that fails is replayed event by event; only the culprit is set aside, with the reason."""
+    (a, awb_a), (b, awb_b), (c, awb_c), *_ = in_transit(demo)
+    with services.engine.begin() as conn:  # e.g. a status only a newer release knows, mid-deploy
+        conn.execute(update(Order).where(Order.order_id == b).values(status="on_hold"))
+    inbox = services.inbox
+    ids = [inbox.accept(body(awb, "DELIVERED", "28 11 2026 12:00:00")) for awb in (awb_a, awb_b, awb_c)]
+    done = inbox.drain()
+    assert done.outcomes == {"applied": 2, "failed": 1} and inbox.pending() == 0
+    assert [inbox.outcome(i)["outcome"] for i in ids] == ["applied", "failed", "applied"]
+    assert "on_hold" in inbox.outcome(ids[1])["error"]
+    assert (orders.get(a).status, orders.get(c).status) == ("delivered", "delivered")
+    with services.sessions() as s:
+        sid = s.scalars(select(Order).where(Order.order_id == b)).one().shipment.id
+        assert s.scalars(select(ShipmentEvent).where(ShipmentEvent.shipment_id == sid, ShipmentEvent.status == "DELIVERED")).all() == []
+
+
+def test_concurrent_drains_apply_each_event_once(services, demo, orders):
+    """Two workers draining at once: every event applied once, in the order it arrived."""
+    inbox = TrackingInbox(services.engine, services.sessions, services.clock, batch=7)
+    shipments = in_transit(demo)
+    steps = [("OUT FOR DELIVERY", "28 11 2026 09:00:00"), ("UNDELIVERED", "28 11 2026 15:00:00"),
+             ("OUT FOR DELIVERY", "29 11 2026 09:00:00"), ("DELIVERED", "29 11 2026 12:00:00")]
+    for label, ts in steps:
+        for _, awb in shipments:
+            inbox.accept(body(awb, label, ts))
+            inbox.accept(body(awb, label, ts))  # every event twice, as Shiprocket retries
+    totals, errors = [], []
+
+    def drain():
+        try:
+            totals.append(inbox.drain())
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=drain) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert errors == []
+    outcomes = sum((t.outcomes for t in totals), start=type(totals[0].outcomes)())
+    assert sum(outcomes.values()) == 2 * len(steps) * len(shipments) and inbox.pending() == 0
+    assert outcomes["applied"] == len(steps) * len(shipments) and outcomes["duplicate"] == len(steps) * len(shipments)
+    for oid, _ in shipments:  # as if applied one by one, in order: one failed attempt counted
+        order = orders.get(oid)
+        assert order.status == "delivered" and order.shipment.attempts == demo[oid]["shipment"]["attempts"] + 1
+    with services.sessions() as s:
+        notes = s.scalars(select(Notification)).all()
+    assert len(notes) == 3 * len(shipments)  # out_for_delivery, delivery_failed, delivered: once each
+
+
+def test_purge_forgets_old_processed_events_only(services, demo):
+    (_, awb), *_ = in_transit(demo)
+    inbox = services.inbox
+    old = inbox.accept(body(awb, "OUT FOR DELIVERY", "28 11 2026 09:00:00"))
+    inbox.drain()
+    waiting = inbox.accept(body(awb, "DELIVERED", "28 11 2026 12:00:00"))
+    later = TrackingInbox(services.engine, services.sessions, Clock.fixed(NOW + timedelta(days=4)))
+    assert later.purge() == 1
+    with services.engine.connect() as conn:
+        assert conn.execute(select(InboxEvent.id)).scalars().all() == [waiting]
+    assert old != waiting
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_a_second_drain_waits_its_turn(services, demo, orders):
+    """Drains take turns (an advisory lock), so one never overtakes another's earlier events."""
+    (oid, awb), *_ = in_transit(demo)
+    inbox = services.inbox
+    inbox.accept(body(awb, "OUT FOR DELIVERY", "28 11 2026 09:00:00"))
+    done = []
+    with services.engine.connect() as conn:
+        conn.execute(select(func.pg_advisory_xact_lock(DRAIN_LOCK)))  # as if a drain were mid-batch
+        second = threading.Thread(target=lambda: done.append(inbox.drain()))
+        second.start()
+        second.join(1.0)
+        assert second.is_alive() and inbox.pending() == 1
+        conn.rollback()
+    second.join(30)
+    assert done[0].processed == 1 and orders.get(oid).status == "out_for_delivery"
