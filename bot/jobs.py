@@ -6,9 +6,9 @@ runs every minute under `rq cron` (registered in messaging/cron.py).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Optional
 
-from bot import routing
+from bot import intents, routing
 from bot.rasa_client import AssistantUnavailable
 from bot.routing import ChannelSettings
 from messaging.jobs import worker_services
@@ -16,11 +16,12 @@ from messaging.jobs import worker_services
 log = logging.getLogger(__name__)
 
 
-def finish_turn(phone: str, text: str, metadata: dict[str, Any]) -> str:
+def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Optional[int] = None) -> str:
     """Retry a slow or failed Rasa turn with a longer timeout and send the answer.
 
     If Rasa still cannot answer, a person takes over: an escalation is opened and the
-    customer is told honestly. Returns what happened, for the job's result.
+    customer is told honestly. `message_id` is the customer's stored message, which gets the
+    assistant's intent. Returns what happened, for the job's result.
     """
     svc = worker_services()
     cs = ChannelSettings.from_settings(svc.settings)
@@ -32,6 +33,8 @@ def finish_turn(phone: str, text: str, metadata: dict[str, Any]) -> str:
     except AssistantUnavailable as exc:
         log.warning("Rasa still unavailable for %s (%s); handing off to a person", phone, exc)
         return hand_off(svc, cs, phone, str(exc))
+    if message_id is not None:
+        intents.after_response(lambda: intents.record_parse(svc.rasa, svc.conversations, message_id, phone, text))
     # The customer wrote to us; these are replies, so consent for proactive messages does not apply.
     for m in bot_messages:
         body = routing.render(m) + (f"\n{m.image}" if m.image else "")

@@ -22,6 +22,15 @@ class BotMessage:
     custom: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Parse:
+    """What the NLU made of a sender's latest message."""
+
+    text: str
+    intent: str
+    confidence: Optional[float]
+
+
 class RasaClient:
     def __init__(self, base_url: str, timeout: float = 5.0, session: Optional[requests.Session] = None) -> None:
         self.base_url = base_url.rstrip("/")
@@ -43,6 +52,34 @@ class RasaClient:
         except ValueError as exc:
             raise AssistantUnavailable("Rasa answered with invalid JSON") from exc
         return [to_message(m) for m in payload if isinstance(m, dict)]
+
+    def latest_parse(self, sender: str, timeout: float = 1.0) -> Optional[Parse]:
+        """The intent of the sender's latest message, read from the tracker; None on any failure.
+
+        The REST channel answers with the bot's messages only, so the parse is fetched after the
+        turn. `include_events=NONE` keeps the answer small: no event history.
+        """
+        try:
+            resp = self.http.get(f"{self.base_url}/conversations/{sender}/tracker",
+                                 params={"include_events": "NONE"}, timeout=timeout)
+        except requests.RequestException as exc:
+            log.info("Rasa tracker for %s unavailable: %s", sender, exc)
+            return None
+        if resp.status_code != 200:
+            log.info("Rasa tracker for %s answered HTTP %s", sender, resp.status_code)
+            return None
+        try:
+            latest = resp.json().get("latest_message") or {}
+            intent = latest.get("intent") or {}
+            name, confidence = intent.get("name"), intent.get("confidence")
+        except (ValueError, AttributeError):
+            return None
+        if not isinstance(name, str) or not name:
+            return None
+        if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
+            confidence = None
+        return Parse(text=str(latest.get("text") or ""), intent=name[:40],
+                     confidence=None if confidence is None else min(max(float(confidence), 0.0), 1.0))
 
     def resume(self, sender: str) -> bool:
         """Un-pause the conversation in Rasa's tracker after a human hands it back."""

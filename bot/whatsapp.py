@@ -6,11 +6,12 @@ when something breaks), because Twilio treats anything else as a failed delivery
 from __future__ import annotations
 
 import logging
+from functools import partial
 from typing import Any, Optional
 
 from flask import Blueprint, Response, request
 
-from bot import routing, twiml
+from bot import intents, routing, twiml
 from bot.rasa_client import AssistantUnavailable
 from bot.routing import ChannelSettings, Incoming
 from orderline.phones import InvalidPhone, normalise_phone
@@ -109,8 +110,10 @@ def answer(svc: Services, incoming: Incoming) -> str:
         from bot.jobs import finish_turn
 
         log.warning("Rasa did not answer %s inline (%s); finishing in the background", incoming.sid, exc)
-        svc.queue.enqueue(finish_turn, phone, text, meta, job_timeout=int(cs.rasa_retry_timeout) + 60)
+        svc.queue.enqueue(finish_turn, phone, text, meta, message_id=got.message_id,
+                          job_timeout=int(cs.rasa_retry_timeout) + 60)
         return say(svc, phone, replies + [(routing.HOLDING, None, "system")])
+    intents.after_response(partial(intents.record_parse, svc.rasa, store, got.message_id, phone, text))
 
     for m in bot_messages:
         replies.append((routing.render(m), m.image, "bot"))

@@ -9,10 +9,12 @@ import hmac
 import logging
 import re
 from datetime import date, timedelta
+from functools import partial
 from typing import Any, Optional, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import intents
 from bot.rasa_client import AssistantUnavailable
 from ivr import twiml
 from ivr.config import VoiceConfig
@@ -33,6 +35,10 @@ MAX_SILENT_TURNS = 2  # reprompts before a person takes over
 MAX_TRIES = 3
 RESCHEDULE_CHOICES = 5
 INTENTS = {"1": "status", "2": "address", "3": "reschedule", "4": "payments"}
+# The assistant's intent names for keypad choices, stored on the caller's message (confidence 1.0)
+# so calls and chats count alike in the operations dashboard.
+RASA_INTENTS = {"status": "order_status", "address": "change_address", "reschedule": "reschedule_delivery",
+                "payments": "payment_query"}
 REASON_BY_INTENT = {"status": "delivery", "address": "delivery", "reschedule": "delivery", "payments": "payments"}
 OPEN_STATUSES = {s.value for s in rules.OPEN_STATUSES}
 URL = "/twilio/voice"
@@ -78,20 +84,20 @@ class CallFlow:
             return self._assistant(session, speech)
         key = digits[:1]
         if key in INTENTS:
-            self._heard(session, f"[pressed {key}: {INTENTS[key]}]")
+            self._heard(session, f"[pressed {key}: {INTENTS[key]}]", intent=RASA_INTENTS[INTENTS[key]])
             session.intent = INTENTS[key]
             if session.order_id:
                 return self._perform(session)
             return self._ask(session, "order")
         if key == "8":
-            self._heard(session, "[pressed 8: another order]")
+            self._heard(session, "[pressed 8: another order]", intent="order_status")
             session.order_id, session.intent = None, "status"
             return self._ask(session, "order")
         if key == "9":
             self._heard(session, "[pressed 9: switch language]")
             return self._switch_language(session)
         if key == "0":
-            self._heard(session, "[pressed 0: a person]")
+            self._heard(session, "[pressed 0: a person]", intent="human_handoff")
             return self._handoff(session, REASON_BY_INTENT.get(session.intent or "", "general"), [])
         if digits:
             self._heard(session, f"[pressed {digits}]")
@@ -230,7 +236,7 @@ class CallFlow:
 
     # -- speech ------------------------------------------------------------------------
     def _assistant(self, session: CallSession, speech: str) -> str:
-        self._heard(session, speech)
+        message_id = self._heard(session, speech)
         lang = session.language
         sender = session.phone or f"voice-{session.call_sid}"
         before = self._conversation_state(session)
@@ -241,6 +247,9 @@ class CallFlow:
             log.warning("assistant unavailable on call %s: %s", session.call_sid, exc)
             session.move("menu")
             return self._reply(session, twiml.menu(lang, [t(lang, "rasa_down")], t(lang, "menu")))
+        if message_id:
+            intents.after_response(partial(intents.record_parse, self.svc.rasa, self.svc.conversations,
+                                           message_id, sender, speech))
         text = " ".join(filter(None, (speakable(m.text) for m in replies)))
         if before == "bot" and self._conversation_state(session) != "bot":
             # The assistant handed the conversation to a person: the caller waits in the queue.
@@ -436,14 +445,17 @@ class CallFlow:
                 log.exception("could not record the IVR prompt for call %s", session.call_sid)
         return doc
 
-    def _heard(self, session: CallSession, text: str) -> None:
+    def _heard(self, session: CallSession, text: str, intent: Optional[str] = None) -> Optional[int]:
+        """Note the caller's input and store it in their transcript; returns the message id."""
         session.note(f"caller: {text}")
         if not session.phone:
-            return
+            return None
         try:
-            self.svc.conversations.record_inbound(session.phone, "voice", text)
+            return self.svc.conversations.record_inbound(session.phone, "voice", text, intent=intent,
+                                                         confidence=1.0 if intent else None).message_id
         except SQLAlchemyError:
             log.exception("could not record caller input for call %s", session.call_sid)
+            return None
 
     def _system_note(self, session: CallSession, text: str) -> None:
         if not session.phone:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable, Optional
 
 import redis
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -95,8 +95,13 @@ class ConversationStore:
     # -- transcript ------------------------------------------------------------
     def record_inbound(self, phone: str, channel: str, text: str, sid: Optional[str] = None,
                        profile_name: Optional[str] = None, wa_id: Optional[str] = None,
-                       media: Iterable[dict[str, Any]] = ()) -> Inbound:
-        """Store a customer's message once; a repeated Twilio SID is reported as a duplicate."""
+                       media: Iterable[dict[str, Any]] = (), intent: Optional[str] = None,
+                       confidence: Optional[float] = None) -> Inbound:
+        """Store a customer's message once; a repeated Twilio SID is reported as a duplicate.
+
+        `intent` and `confidence` are known up front only when a menu choice names them (IVR
+        keypad); the assistant's parse arrives after the turn, through `set_intent`.
+        """
         phone = normalise_phone(phone)
         now = self.clock.now()
 
@@ -111,7 +116,7 @@ class ConversationStore:
                 conv.wa_id = wa_id or conv.wa_id
             msg = Message(conversation=conv, direction="in", channel=channel, author="customer",
                           text=redact(text or "")[:4000], media=list(media), twilio_sid=sid, status="received",
-                          created_at=now)
+                          intent=intent[:40] if intent else None, confidence=confidence, created_at=now)
             session.add(msg)
             session.flush()
             return Inbound(msg.id, conv.id, conv.state, duplicate=False, first_of_session=first)
@@ -126,6 +131,14 @@ class ConversationStore:
         if not result.duplicate:
             self.publish({"type": "message", "phone": phone, "direction": "in", "channel": channel})
         return result
+
+    def set_intent(self, message_id: int, intent: str, confidence: Optional[float]) -> bool:
+        """Store what the assistant understood in an inbound message; False if there is no such message."""
+        with self.factory() as session:
+            changed = session.execute(update(Message).where(Message.id == message_id, Message.direction == "in")
+                                      .values(intent=intent[:40], confidence=confidence)).rowcount
+            session.commit()
+        return bool(changed)
 
     def record_outbound(self, phone: str, channel: str, author: str, text: str, status: str = "queued",
                         sid: Optional[str] = None, template_sid: Optional[str] = None,

@@ -2,6 +2,8 @@
 
 Tests use it to prove who Rasa heard (and that it heard nothing during a handoff), and to
 make Rasa slow. It is a real HTTP server on a free loopback port, not a patched client.
+It also answers the tracker (`GET /conversations/<sender>/tracker`) with the latest message
+it heard from that sender and the intent `parse` gives it, like Rasa's `latest_message`.
 """
 from __future__ import annotations
 
@@ -17,6 +19,18 @@ GREETING = {"text": "Hi! I can help with your orders.",
                         {"title": "Talk to a person", "payload": "/human_handoff"}]}
 
 
+def default_parse(text: str) -> dict[str, Any]:
+    """A crude NLU: `/intent{...}` payloads, greetings, order questions, else a fallback."""
+    if text.startswith("/"):
+        return {"name": text[1:].split("{", 1)[0], "confidence": 1.0}
+    lowered = text.lower()
+    if lowered in ("hi", "hello"):
+        return {"name": "greet", "confidence": 0.98}
+    if "order" in lowered:
+        return {"name": "order_status", "confidence": 0.91}
+    return {"name": "nlu_fallback", "confidence": 0.3}
+
+
 def default_reply(body: dict[str, Any]) -> list[dict[str, Any]]:
     if body.get("message", "").lower() in ("hi", "hello"):
         return [GREETING]
@@ -29,6 +43,10 @@ class FakeRasa:
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.delay = 0.0
         self.reply: Callable[[dict[str, Any]], list[dict[str, Any]]] = default_reply
+        self.parse: Callable[[str], dict[str, Any]] = default_parse
+        self.tracker_calls: list[str] = []
+        self.tracker_delay = 0.0
+        self.tracker_status = 200
         self.lock = threading.Lock()
         self._server: Any = None
         self.app = self._build()
@@ -67,6 +85,22 @@ class FakeRasa:
             with self.lock:
                 self.events.append((sender, request.get_json(force=True)))
             return jsonify({"sender_id": sender})
+
+        @app.get("/conversations/<sender>/tracker")
+        def tracker(sender: str):
+            with self.lock:
+                self.tracker_calls.append(sender)
+            if self.tracker_delay:
+                time.sleep(self.tracker_delay)
+            with self.lock:
+                heard = [c for c in self.calls if c.get("sender") == sender]
+            if self.tracker_status != 200:
+                return jsonify({"status": "failure"}), self.tracker_status
+            latest: dict[str, Any] = {}
+            if heard:
+                text = str(heard[-1].get("message") or "")
+                latest = {"text": text, "intent": self.parse(text), "entities": []}
+            return jsonify({"sender_id": sender, "latest_message": latest, "paused": False})
 
         @app.get("/")
         def root():
