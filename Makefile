@@ -67,6 +67,7 @@ run: setup db models/.trained
 	@$(FLASK) orders seed --if-empty
 	@echo
 	@echo "  Orderline is starting:"
+	@echo "    try it     http://localhost:5000/try  (be a customer: WhatsApp, phone, courier events)"
 	@echo "    app        http://localhost:5000/healthz  (API: http://localhost:5000/api/v1/orders/OL-100201)"
 	@echo "    readiness  http://localhost:5000/readyz"
 	@echo "    Rasa       http://localhost:5005/"

@@ -8,6 +8,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Optional
 
 from dotenv import dotenv_values
 
@@ -42,7 +43,24 @@ class Settings:
     notification_lease_seconds: int = 60
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.
     templates: tuple[tuple[str, str], ...] = ()
+    # "development" or "production". Production never signs simulated Twilio requests.
+    orderline_env: str = "development"
+    # The customer simulator at /try. None (unset) means on in development, off in production.
+    simulator_enabled: Optional[bool] = None
     api_token_generated: bool = field(default=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.orderline_env not in ENVIRONMENTS:
+            raise ValueError(f"ORDERLINE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.orderline_env!r}")
+
+    @property
+    def production(self) -> bool:
+        return self.orderline_env == "production"
+
+    @property
+    def simulator_on(self) -> bool:
+        """SIMULATOR_ENABLED when set explicitly, else on in development and off in production."""
+        return (not self.production) if self.simulator_enabled is None else self.simulator_enabled
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv_path: Path | None = None) -> "Settings":
@@ -59,7 +77,7 @@ class Settings:
                 continue
             raw = source.get(f.name.upper())
             if raw not in (None, ""):
-                values[f.name] = int(raw) if f.type in ("int", int) else float(raw) if f.type in ("float", float) else raw
+                values[f.name] = parse_value(f.name, str(f.type), raw)
         values["templates"] = tuple(sorted(
             (key[len(TEMPLATE_PREFIX):].lower(), value) for key, value in source.items()
             if key.startswith(TEMPLATE_PREFIX) and value))
@@ -88,6 +106,22 @@ class Settings:
 
 
 TEMPLATE_PREFIX = "TWILIO_TEMPLATE_"
+ENVIRONMENTS = ("development", "production")
+TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def parse_value(name: str, type_name: str, raw: str) -> object:
+    """Convert one environment string to the field's type (int, float, bool or str)."""
+    if type_name in ("int", "float"):
+        return int(raw) if type_name == "int" else float(raw)
+    if "bool" in type_name:
+        word = raw.strip().lower()
+        if word not in TRUE_WORDS + FALSE_WORDS:
+            raise ValueError(f"{name.upper()} must be true or false, not {raw!r}")
+        return word in TRUE_WORDS
+    return raw.strip().lower() if name == "orderline_env" else raw
+
+
 DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token", "twilio_auth_token")
 DEV_SECRETS_FILE = ROOT / "instance" / "dev-secrets.json"
 

@@ -27,3 +27,19 @@ def test_missing_token_is_generated_and_stable():
     a = Settings.from_env({})
     b = Settings.from_env({})
     assert a.api_token_generated and len(a.api_token) >= 20 and a.api_token == b.api_token
+
+
+def test_simulator_is_on_in_development_and_off_in_production():
+    assert Settings.from_env({}).simulator_on
+    assert not Settings.from_env({"ORDERLINE_ENV": "production"}).simulator_on
+    assert Settings.from_env({"ORDERLINE_ENV": "Production ", "SIMULATOR_ENABLED": "true"}).simulator_on
+    assert not Settings.from_env({"SIMULATOR_ENABLED": "0"}).simulator_on  # explicit wins in development too
+
+
+def test_bad_environment_or_flag_is_refused():
+    import pytest
+
+    with pytest.raises(ValueError, match="ORDERLINE_ENV"):
+        Settings.from_env({"ORDERLINE_ENV": "staging"})
+    with pytest.raises(ValueError, match="SIMULATOR_ENABLED must be true or false"):
+        Settings.from_env({"SIMULATOR_ENABLED": "maybe"})

@@ -28,6 +28,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     app.register_blueprint(console_bp)
     import ivr
     app.register_blueprint(ivr.bp)
+    import sim  # the customer simulator at /try (404 unless enabled)
+    app.register_blueprint(sim.bp)
     cli.register(app)
     register_json_errors(app)
 

@@ -96,7 +96,8 @@ class LiveStack:
         self.services.engine.dispose()
 
 
-def start_live_stack(log_dir: Optional[Path] = None) -> LiveStack:
+def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, outbox: bool = False) -> LiveStack:
+    """Start the stack on Redis DB `redis_db`. `outbox`: no Twilio account, so sends go to the local outbox."""
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}; run `make train` first")
     workdir = Path(tempfile.mkdtemp(prefix="orderline-live-"))
@@ -107,9 +108,10 @@ def start_live_stack(log_dir: Optional[Path] = None) -> LiveStack:
     fake.start()
     app_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = Settings(
-        database_url=db_url, redis_url=f"redis://127.0.0.1:6379/{REDIS_DB}", rasa_url=f"http://127.0.0.1:{rasa_port}",
+        database_url=db_url, redis_url=f"redis://127.0.0.1:6379/{redis_db}", rasa_url=f"http://127.0.0.1:{rasa_port}",
         order_service_url=f"http://127.0.0.1:{app_port}", api_token="live-" + uuid.uuid4().hex,
-        twilio_account_sid=TWILIO_SID, twilio_auth_token=TWILIO_TOKEN, twilio_whatsapp_from="whatsapp:+14155238886",
+        twilio_account_sid="" if outbox else TWILIO_SID, twilio_auth_token=TWILIO_TOKEN,
+        twilio_whatsapp_from="whatsapp:+14155238886",
         twilio_api_base_url=fake.base_url, public_base_url=PUBLIC_BASE_URL,
         shiprocket_webhook_token="live-sr-" + uuid.uuid4().hex[:8], secret_key="live-secret",
         rasa_timeout=30.0)  # a cold Rasa on a busy machine; the holding path has its own tests
@@ -124,8 +126,8 @@ def start_live_stack(log_dir: Optional[Path] = None) -> LiveStack:
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-        f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {REDIS_DB}\n  key_prefix: live{workdir.name[-6:]}\n"
-        f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {REDIS_DB}\n  key_prefix: live{workdir.name[-6:]}\n")
+        f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n"
+        f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n")
     env = {**os.environ, "ORDER_SERVICE_URL": settings.order_service_url, "API_TOKEN": settings.api_token,
            "REDIS_URL": settings.redis_url, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,

@@ -1,0 +1,23 @@
+"""The customer simulator at /try: WhatsApp, a phone and courier events, without a Twilio number.
+
+Every action goes through the real front doors (signed /twilio/whatsapp and /twilio/voice,
+/webhooks/shiprocket with its token) over HTTP. On by default in development, off in
+production unless SIMULATOR_ENABLED=true, and even then it never signs (`sim.signer`).
+"""
+from flask import Blueprint, abort
+
+from web.services import services
+
+bp = Blueprint("sim", __name__, url_prefix="/try", template_folder="templates", static_folder="static",
+               static_url_path="/static")
+
+
+@bp.before_request
+def _only_when_enabled() -> None:
+    if not services().settings.simulator_on:
+        abort(404)
+
+
+from sim import views  # noqa: E402,F401  (routes register on bp)
+
+__all__ = ["bp"]
