@@ -6,8 +6,9 @@ import pytest
 from rq import SimpleWorker
 from sqlalchemy import select
 
-from messaging.jobs import bound_services
+from messaging.jobs import bound_services, dispatch_due
 from orderline.clock import Clock
+from orderline.importer import import_orders
 from orderline.models import AuditLog, Notification
 from tests.conftest import IST, SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
@@ -210,3 +211,36 @@ def test_agent_can_resend_and_see_statuses(stack, demo, fake):
     with svc.sessions() as s:
         log = s.scalars(select(AuditLog).where(AuditLog.action == "resend")).one()
     assert (log.actor, log.entity_id) == ("agent:asha", str(row["id"]))
+
+
+def test_confirmed_cod_order_asks_for_yes_or_no(stack, demo, fake):
+    """An order the store's import moves from placed to confirmed gets its summary and, being COD, YES/NO.
+
+    (A first import is history, not news: only a re-import that moves the order notifies.)"""
+    svc, _ = stack
+    template = next(r for r in demo.values() if r["customer"]["language"] == "en")
+    phone = template["customer"]["phone"]
+    svc.conversations.record_inbound(phone, "whatsapp", "hi", sid="SMconfirm-window")
+    row = {**template, "order_id": "OL-199001", "status": "placed", "amount": 749.0,
+           "payment": {"method": "cod", "status": "pending", "reference": "cod-199001"}}
+    row.pop("shipment", None)
+    for status in ("placed", "confirmed"):
+        report = import_orders(svc.sessions, [{**row, "status": status}], actor="test")
+        assert not report.errors, report.errors
+    svc.queue.enqueue(dispatch_due)
+    run_worker(svc)
+    [msg] = [m for m in fake.sent_to(phone) if "OL-199001" in (m["body"] or "")]
+    assert "is confirmed" in msg["body"] and "Reply YES to confirm, NO to cancel" in msg["body"], msg["body"]
+
+
+def test_a_later_etd_from_shiprocket_sends_an_apology_with_the_new_date(stack, demo, fake):
+    svc, client = stack
+    oid = next(o for o, r in demo.items() if r["status"] == "in_transit" and r["customer"]["language"] == "en"
+               and r["shipment"]["expected_date"] <= r["shipment"]["promised_date"])
+    phone = demo[oid]["customer"]["phone"]
+    svc.conversations.record_inbound(phone, "whatsapp", "hi", sid=f"SMdelay{oid}")
+    post(client, event(demo[oid]["shipment"]["awb"], "IN TRANSIT", "28 11 2026 10:45:00", etd="2026-12-09 18:00:00"))
+    run_worker(svc)
+    [msg] = fake.sent_to(phone)
+    assert oid in msg["body"] and "running late" in msg["body"], msg["body"]
+    assert "9" in msg["body"] and "Dec" in msg["body"], msg["body"]  # the new date, however it is written
