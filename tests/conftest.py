@@ -119,6 +119,17 @@ def demo_id(rows: dict, order_status: str, **match) -> str:
     raise LookupError(order_status)
 
 
+@pytest.fixture
+def fake_rasa():
+    """A local fake Rasa server (tests/support/fake_rasa.py), for tests that don't need the real assistant."""
+    from tests.support.fake_rasa import FakeRasa
+
+    fake = FakeRasa()
+    fake.start()
+    yield fake
+    fake.stop()
+
+
 @pytest.fixture(scope="session")
 def live_stack():
     """The app, Rasa, the action server and a fake Twilio, all running (see tests/support/live_stack.py)."""

@@ -13,7 +13,6 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from messaging.jobs import bound_services
-from tests.support.fake_rasa import FakeRasa
 from tests.support.fake_twilio import FakeTwilio
 from web.twilio_auth import sign
 
@@ -43,14 +42,6 @@ def closed_port() -> int:
 @pytest.fixture
 def fake_twilio():
     fake = FakeTwilio(SID, TOKEN)
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake_rasa():
-    fake = FakeRasa()
     fake.start()
     yield fake
     fake.stop()

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from console.agents import AgentUser, create_agent
-from tests.support.fake_rasa import FakeRasa
 from tests.support.fake_twilio import FakeTwilio
 
 SID, TOKEN = "AC" + "4" * 32, "console-test-auth-token"
@@ -31,14 +30,6 @@ def closed_port() -> int:
 @pytest.fixture
 def fake_twilio():
     fake = FakeTwilio(SID, TOKEN)
-    fake.start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def fake_rasa():
-    fake = FakeRasa()
     fake.start()
     yield fake
     fake.stop()

@@ -10,17 +10,8 @@ from bot import intents
 from orderline.demo import demo_phone
 from orderline.models import Message
 from tests.ivr.caller import Keys, Speech
-from tests.support.fake_rasa import FakeRasa
 
 ASHA = demo_phone(0)
-
-
-@pytest.fixture
-def fake_rasa():
-    fake = FakeRasa()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture

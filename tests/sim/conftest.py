@@ -11,20 +11,11 @@ import pytest
 import redis
 from werkzeug.serving import make_server
 
-from tests.support.fake_rasa import FakeRasa
 from tests.support.live_stack import free_port
 
 SIM_REDIS_URL = os.environ.get("SIM_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 TOKEN = "sim-test-auth-token"
 PUBLIC = "https://sim.example.test"
-
-
-@pytest.fixture
-def fake_rasa() -> Iterator[FakeRasa]:
-    fake = FakeRasa()
-    fake.start()
-    yield fake
-    fake.stop()
 
 
 @pytest.fixture
