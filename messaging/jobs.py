@@ -1,11 +1,15 @@
 """Background jobs run by the RQ worker (`rq worker orderline`), and the periodic ones (`rq cron`)."""
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
+import os
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional
 
 import redis
 
@@ -86,6 +90,56 @@ def request_drain(svc: Any) -> bool:
     except redis.RedisError:
         log.warning("cannot queue an inbox drain; the periodic drain will apply the event")
         return False
+
+
+class DrainRequests:
+    """Queues inbox drains for one web process, off the request threads, coalesced.
+
+    The inbox calls it after each committed group of events; that only raises a flag. A
+    background thread then runs `request` (`request_drain`: one Redis round trip) and sleeps
+    `interval` before looking at the flag again, so a busy process makes at most one round trip
+    per interval instead of one per group. Every call is followed by a `request` that starts
+    after it, so no committed event is left for the periodic drain unless Redis is down.
+    The thread starts on first use in each process (gunicorn forks its workers), and at exit
+    the process waits briefly for a pending request (`flush`).
+    """
+
+    def __init__(self, request: Callable[[], object], interval: float = 0.02) -> None:
+        self.request = request
+        self.interval = interval
+        self._cond = threading.Condition()
+        self._wanted = False
+        self._busy = False
+        self._pid: Optional[int] = None
+
+    def __call__(self) -> None:
+        with self._cond:
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="drain-requests", daemon=True).start()
+                atexit.register(self.flush, 1.0)
+            self._wanted = True
+            self._cond.notify_all()
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every call so far has been followed by a finished `request`."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._wanted and not self._busy, timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                self._cond.wait_for(lambda: self._wanted)
+                self._wanted, self._busy = False, True
+            try:
+                self.request()
+            except Exception:  # noqa: BLE001 - never let the thread die; the periodic drain is the safety net
+                log.exception("cannot queue an inbox drain")
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+            time.sleep(self.interval)  # groups committed meanwhile share the next request
 
 
 def drain_inbox() -> int:

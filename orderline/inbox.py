@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from sqlalchemy import Engine, bindparam, delete, event, func, select, update
 from sqlalchemy.exc import OperationalError
@@ -33,6 +34,27 @@ BATCH = 200  # events per transaction: enough to amortise its fixed cost, short 
 RETRIES = 3
 DRAIN_LOCK = 0x6F6C_7472_6163_6B  # pg_advisory_xact_lock key: "oltrack"
 KEEP = timedelta(days=3)  # processed rows kept for support questions ("did you get event X?")
+ACCEPT_GROUP = 64  # most events one INSERT of `accept` writes (16 threads per web worker rarely wait for more)
+
+
+class _Accept:
+    """One event waiting in `accept`: its id once written, or the error that stopped it."""
+
+    __slots__ = ("source", "payload", "result", "leads", "wake")
+
+    def __init__(self, source: str, payload: str) -> None:
+        self.source = source
+        self.payload = payload
+        self.result: Optional[int | Exception] = None
+        self.leads = False  # woken to write the next group rather than with a result
+        self.wake = threading.Lock()
+        self.wake.acquire()  # held until its thread may go on
+
+    def outcome(self) -> int:
+        if isinstance(self.result, Exception):
+            raise self.result
+        assert self.result is not None
+        return self.result
 
 
 @dataclass
@@ -46,42 +68,109 @@ class Drained:
 
 
 class TrackingInbox:
-    def __init__(self, engine: Engine, factory: sessionmaker[Session], clock: Clock, batch: int = BATCH) -> None:
+    def __init__(self, engine: Engine, factory: sessionmaker[Session], clock: Clock, batch: int = BATCH,
+                 on_accepted: Optional[Callable[[], object]] = None) -> None:
         self.engine = engine
         self.factory = factory
         self.clock = clock
         self.batch = batch
-        mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-        self._accept_sql = f"INSERT INTO {INBOX.name} (source, payload) VALUES ({mark}, {mark}) RETURNING id"
+        # Called once per committed group of accepted events (the app queues a drain with it).
+        self.on_accepted = on_accepted
+        self._mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+        self._lock = threading.Lock()
+        self._waiting: list[_Accept] = []
+        self._writing = False
 
     @cached_property
     def _accept_engine(self) -> Engine:
         """A pool of autocommit connections for `accept` alone: the INSERT is the whole
-        transaction, so it costs one round trip (no BEGIN, COMMIT or pre-ping). Connections open
-        on demand; the pool keeps as many as a web worker has threads (16 in the Procfile)."""
+        transaction, so it costs one round trip (no BEGIN, COMMIT or pre-ping). One thread at a
+        time writes (see `accept`), but a retry may need a second connection."""
         fast = make_engine(self.engine.url.render_as_string(hide_password=False), isolation_level="AUTOCOMMIT",
-                           pool_pre_ping=False, pool_size=16, max_overflow=16)
+                           pool_pre_ping=False, pool_size=2, max_overflow=2)
         event.listen(self.engine, "engine_disposed", lambda _engine: fast.dispose())
         return fast
 
     def accept(self, payload: str, source: str = "shiprocket") -> int:
         """Store one raw event durably (committed on return); returns its inbox id.
 
-        The caller has validated its shape. This is the webhook's whole cost, so it is one
-        driver-level statement rather than an ORM unit of work (see docs/benchmarks.md, #6).
+        The caller has validated its shape. This is the webhook's whole cost, so it is written
+        with group commit: while one thread's INSERT is in flight, events arriving on other
+        threads wait, and the next writer stores all of them (up to ACCEPT_GROUP) with one
+        multi-row INSERT, which is also its commit. Alone, an event is written at once by its
+        own thread. `on_accepted` runs once per group, after its commit. Each waiting thread
+        is woken exactly once: with its id, or to write the next group. See docs/benchmarks.md (#6).
         """
+        mine = _Accept(source, payload)
+        with self._lock:
+            self._waiting.append(mine)
+            leads = not self._writing
+            self._writing = True
+        if not leads:
+            mine.wake.acquire()  # released by the writer of its group, or to make it the next writer
+            if not mine.leads:
+                return mine.outcome()
+        self._write_until_done(mine)
+        return mine.outcome()
+
+    def _write_until_done(self, mine: "_Accept") -> None:
+        """Write groups, oldest events first, until `mine` is stored; then hand over to the
+        oldest waiting event's thread, or stop writing if none waits."""
+        group: list[_Accept] = []
+        try:
+            while mine.result is None:
+                with self._lock:
+                    group = self._waiting[:ACCEPT_GROUP]
+                    del self._waiting[:ACCEPT_GROUP]
+                try:
+                    ids: list[Any] = self._insert(group)
+                except Exception as exc:  # every event of the group fails alike; each caller raises it
+                    ids = [exc] * len(group)
+                for waiting, result in zip(group, ids):
+                    waiting.result = result
+                    if waiting is not mine:
+                        waiting.wake.release()
+                group = []
+                if self.on_accepted is not None and not isinstance(ids[0], Exception):
+                    # Still the writer: events arriving meanwhile gather into the next group.
+                    try:
+                        self.on_accepted()
+                    except Exception:  # noqa: BLE001 - the events are stored; the periodic drain applies them
+                        log.exception("on_accepted failed; the periodic drain will apply the events")
+        finally:
+            for waiting in group:  # a BaseException (the worker being stopped) interrupted the write
+                waiting.result = RuntimeError("inbox write interrupted")
+                if waiting is not mine:
+                    waiting.wake.release()
+            with self._lock:
+                if self._waiting:
+                    nxt = self._waiting[0]
+                    nxt.leads = True
+                    nxt.wake.release()
+                else:
+                    self._writing = False
+
+    def _insert(self, group: list["_Accept"]) -> list[int]:
+        """One INSERT ... RETURNING for the group, retried once on a fresh connection."""
+        rows = ", ".join([f"({self._mark}, {self._mark})"] * len(group))
+        sql = f"INSERT INTO {INBOX.name} (source, payload) VALUES {rows} RETURNING id"
+        params = tuple(v for waiting in group for v in (waiting.source, waiting.payload))
         for attempt in range(2):
             conn = self._accept_engine.raw_connection()
             try:
                 cursor = conn.cursor()
-                cursor.execute(self._accept_sql, (source, payload))
-                inbox_id = cursor.fetchone()[0]
+                cursor.execute(sql, params)
+                # Ids ascend in VALUES order (one sequence, or SQLite's rowid, drawn row by row),
+                # but RETURNING's row order is not promised: sort them back into that order.
+                ids = sorted(row[0] for row in cursor.fetchall())
                 cursor.close()
+                if len(ids) != len(group):
+                    raise RuntimeError(f"inbox INSERT returned {len(ids)} ids for {len(group)} events")
                 conn.commit()  # a no-op in autocommit; needed if the driver ignored it
-                return inbox_id
+                return ids
             except self._accept_engine.dialect.loaded_dbapi.OperationalError:
                 # A connection the server closed: retry once on a new one. Should the first
-                # INSERT have committed after all, the second row is a harmless duplicate event.
+                # INSERT have committed after all, the second rows are harmless duplicate events.
                 conn.invalidate()
                 if attempt:
                     raise

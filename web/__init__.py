@@ -8,6 +8,7 @@ from flask import Flask
 
 from orderline.settings import Settings
 from web.services import Services
+from web.sessions import BrowserSessions
 
 
 def create_app(settings: Optional[Settings] = None, services: Optional[Services] = None) -> Flask:
@@ -16,6 +17,7 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     app = Flask("orderline", instance_path=str(settings_instance_path()))
     app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False)
     app.extensions["orderline"] = services or Services.build(settings)
+    app.session_interface = BrowserSessions()
 
     from web import api, cli, health, shiprocket
 

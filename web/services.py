@@ -30,6 +30,8 @@ from orderline.settings import Settings
 if TYPE_CHECKING:
     import rq
 
+    from messaging.jobs import DrainRequests
+
 
 @dataclass
 class Services:
@@ -101,8 +103,15 @@ class Services:
                 return
 
     @cached_property
+    def drain_requests(self) -> "DrainRequests":
+        """Makes sure a drain job follows every committed group of courier events."""
+        from messaging.jobs import DrainRequests, request_drain
+
+        return DrainRequests(lambda: request_drain(self))
+
+    @cached_property
     def inbox(self) -> TrackingInbox:
-        return TrackingInbox(self.engine, self.sessions, self.clock)
+        return TrackingInbox(self.engine, self.sessions, self.clock, on_accepted=self.drain_requests)
 
     @cached_property
     def replies(self) -> NotificationReplies:

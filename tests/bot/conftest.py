@@ -8,13 +8,12 @@ import socket
 from typing import Any, Optional
 
 import pytest
-from rq import SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from messaging.jobs import bound_services
 from tests.support.fake_twilio import FakeTwilio
 from web.twilio_auth import sign
+from tests.support.jobs import run_jobs, settle
 
 SID, TOKEN = "AC" + "7" * 32, "wa-test-auth-token"
 PUBLIC = "https://example.test"
@@ -70,10 +69,9 @@ def worker():
     class Runner:
         def run(self, services: Any) -> list[Job]:
             """Run every queued job once (burst); returns the jobs that ran."""
-            queue = services.queue
-            ids = queue.get_job_ids()
-            with bound_services(services):
-                SimpleWorker([queue], connection=services.redis).work(burst=True)
+            settle(services)
+            ids = services.queue.get_job_ids()
+            run_jobs(services)
             return [Job.fetch(i, connection=services.redis) for i in ids]
 
         def release_scheduled(self, services: Any) -> list[str]:

@@ -1,13 +1,14 @@
 """The worker's inbox jobs: one drain per burst, none missed, and Redis trouble loses nothing."""
+import time
 from dataclasses import replace
 
 import pytest
-from rq import SimpleWorker
 
-from messaging.jobs import DRAIN_FLAG, bound_services, drain_inbox
+from messaging.jobs import DRAIN_FLAG, DrainRequests, bound_services, drain_inbox
 from tests.conftest import SHIPROCKET_TOKEN
 from web import create_app
 from web.services import Services
+from tests.support.jobs import run_jobs, settle
 
 
 def post(client, awb, label="OUT FOR DELIVERY", ts="28 11 2026 09:00:00"):
@@ -18,6 +19,7 @@ def post(client, awb, label="OUT FOR DELIVERY", ts="28 11 2026 09:00:00"):
 
 
 def queued(services):
+    settle(services)
     return [job.func_name.rsplit(".", 1)[1] for job in services.queue.get_jobs()]
 
 
@@ -37,8 +39,7 @@ def test_an_event_after_a_drain_started_queues_the_next_one(services, client, aw
     assert not services.redis.exists(DRAIN_FLAG)
     late = post(client, awbs[2])
     assert queued(services) == ["drain_inbox"]
-    with bound_services(services):
-        SimpleWorker([services.queue], connection=services.redis).work(burst=True)
+    run_jobs(services)
     assert services.inbox.outcome(late)["outcome"] == "applied"
 
 
@@ -51,6 +52,39 @@ def test_redis_down_the_event_is_still_accepted_and_applied_later(settings, serv
         cut_off.engine.dispose()
     assert services.inbox.outcome(inbox_id) is None and services.queue.get_jobs() == []
     services.queue.enqueue(drain_inbox)  # what `rq cron` does every 30 s once Redis is back
-    with bound_services(services):
-        SimpleWorker([services.queue], connection=services.redis).work(burst=True)
+    run_jobs(services)
     assert services.inbox.outcome(inbox_id)["outcome"] == "applied"
+
+
+def test_drain_requests_coalesce_and_always_follow_the_last_call():
+    calls, starts = [], []
+
+    def request():
+        starts.append(time.monotonic())
+        time.sleep(0.05)  # a slow Redis: calls meanwhile share the next request
+
+    requests = DrainRequests(request, interval=0.01)
+    for _ in range(50):
+        calls.append(time.monotonic())
+        requests()
+        time.sleep(0.002)
+    assert requests.flush(5.0)
+    assert 2 <= len(starts) <= 10  # ~150 ms of calls: a handful of requests, not fifty
+    assert starts[-1] > calls[-1]  # the last call is covered by a request that began after it
+
+
+def test_a_failing_drain_request_does_not_stop_later_ones():
+    outcomes = iter([RuntimeError("redis down"), None])
+    served = []
+
+    def request():
+        outcome = next(outcomes)
+        served.append(outcome)
+        if outcome:
+            raise outcome
+
+    requests = DrainRequests(request, interval=0)
+    requests()
+    assert requests.flush(5.0)
+    requests()
+    assert requests.flush(5.0) and len(served) == 2 and served[1] is None

@@ -3,10 +3,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 
-from messaging.jobs import bound_services, dispatch_due
+from messaging.jobs import dispatch_due
 from orderline.clock import Clock
 from orderline.importer import import_orders
 from orderline.models import AuditLog, Notification
@@ -14,6 +13,7 @@ from tests.conftest import IST, SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
 from web import create_app
 from web.services import Services
+from tests.support.jobs import run_jobs
 
 SID, TOKEN = "AC" + "2" * 32, "notify-token"
 
@@ -46,8 +46,7 @@ def stack(settings, fake, demo):
 
 
 def run_worker(svc):
-    with bound_services(svc):
-        SimpleWorker([svc.queue], connection=svc.redis).work(burst=True)
+    run_jobs(svc)
 
 
 def event(awb, label, ts, etd="", scans=()):
@@ -153,8 +152,7 @@ def test_quiet_hours_hold_until_nine(settings, fake, demo):
     packed, transit = demo_id(demo, "packed"), demo_id(demo, "in_transit")
     post(client, event(demo[packed]["shipment"]["awb"], "PICKED UP", "28 11 2026 22:20:00"))
     post(client, event(demo[transit]["shipment"]["awb"], "OUT FOR DELIVERY", "28 11 2026 22:25:00"))
-    with bound_services(svc):
-        SimpleWorker([svc.queue], connection=svc.redis).work(burst=True)
+    run_jobs(svc)
     sent = {m["to"] for m in fake.messages}
     assert sent == {"whatsapp:" + demo[transit]["customer"]["phone"]}  # out-for-delivery is exempt
     with svc.sessions() as s:

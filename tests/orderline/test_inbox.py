@@ -1,10 +1,12 @@
 """The tracking inbox: accepted events are applied once, in batches, whatever else is in it."""
 import json
 import threading
+import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import create_engine, func, select, text, update
 
 from orderline.clock import Clock
 from orderline.inbox import DRAIN_LOCK, TrackingInbox
@@ -32,6 +34,79 @@ def test_accepted_events_wait_then_apply_once(services, demo, orders):
     assert len(done.notification_ids) == 1
     assert inbox.pending() == 0 and inbox.drain().processed == 0
     assert orders.get(oid).status == "out_for_delivery"
+
+
+@contextmanager
+def inbox_writes_blocked(engine):
+    """Hold the inbox's write lock, as a long-running statement elsewhere would."""
+    with engine.begin() as conn:  # SQLite: BEGIN IMMEDIATE already holds the database's write lock
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("LOCK TABLE tracking_inbox IN EXCLUSIVE MODE"))
+        conn.execute(select(1))
+        yield
+
+
+def accept_in_threads(inbox, payloads, blocked=True):
+    """Every payload accepted from its own thread (while writes are blocked, unless told
+    otherwise); returns {payload: id or exception} once all have been answered."""
+    results = {}
+
+    def accept(payload):
+        try:
+            results[payload] = inbox.accept(payload)
+        except Exception as exc:  # noqa: BLE001 - asserted by the caller
+            results[payload] = exc
+
+    threads = [threading.Thread(target=accept, args=(p,)) for p in payloads]
+    if blocked:
+        with inbox_writes_blocked(inbox.engine):
+            for t in threads:
+                t.start()
+            time.sleep(0.5)  # the first INSERT is stuck on the lock; the rest queue behind it
+            assert results == {}  # nobody was answered before their event was stored
+    else:
+        for t in threads:
+            t.start()
+    for t in threads:
+        t.join(30)
+    assert not any(t.is_alive() for t in threads)
+    return results
+
+
+def test_events_arriving_during_a_write_go_together_in_the_next(services, demo):
+    """Group commit: callers waiting on a write share one INSERT, each gets its own row's id,
+    and the hook runs once per group, after the group is committed."""
+    seen = []
+
+    def hook():
+        with services.engine.connect() as conn:
+            seen.append(conn.execute(select(func.count()).select_from(InboxEvent)).scalar_one())
+
+    inbox = TrackingInbox(services.engine, services.sessions, services.clock, on_accepted=hook)
+    payloads = [body(f"GC{i:03d}", "OUT FOR DELIVERY", "28 11 2026 09:00:00") for i in range(20)]
+    results = accept_in_threads(inbox, payloads)
+    assert sorted(results) == sorted(payloads) and len(set(results.values())) == 20
+    with services.engine.connect() as conn:
+        stored = dict(conn.execute(select(InboxEvent.id, InboxEvent.payload)).all())
+    assert {results[p]: p for p in payloads} == stored  # each caller got the id of its own event
+    # The first group was stuck on the lock; everyone else queued meanwhile and went in one more.
+    assert len(seen) == 2 and seen[-1] == 20
+    assert inbox.accept(body("GC999", "DELIVERED", "28 11 2026 12:00:00")) > max(stored)  # and alone, at once
+    assert len(seen) == 3
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # its own broken SQLite engine either way
+def test_a_failed_group_write_fails_each_caller_and_the_next_write_goes_ahead(services, tmp_path):
+    """Every caller of a failed INSERT hears of it (Shiprocket then retries), and no one is
+    left waiting on a writer that gave up."""
+    engine = create_engine(f"sqlite:///{tmp_path}/empty.db")  # no tracking_inbox table yet
+    hooked = []
+    inbox = TrackingInbox(engine, services.sessions, services.clock, on_accepted=lambda: hooked.append(1))
+    payloads = [body(f"GF{i}", "OUT FOR DELIVERY", "28 11 2026 09:00:00") for i in range(6)]
+    results = accept_in_threads(inbox, payloads, blocked=False)
+    assert len(results) == 6 and all("no such table" in str(r) for r in results.values()) and hooked == []
+    InboxEvent.__table__.create(engine)
+    assert inbox.accept(payloads[0]) == 1 and hooked == [1]
 
 
 def test_batches_are_bounded(services, demo):

@@ -5,23 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from rq import SimpleWorker
 from sqlalchemy import select
 
-from messaging.jobs import bound_services
 from orderline.clock import Clock
 from orderline.models import Message, Notification
 from tests.conftest import IST
 from web import create_app
 from web.services import Services
+from tests.support.jobs import run_jobs
 
 ASHA, ROHIT, STRANGER = "+919000000001", "+919000000002", "+919000000099"
 ASHA_IN_TRANSIT = "OL-100201"
 
 
 def run_worker(svc: Services) -> None:
-    with bound_services(svc):
-        SimpleWorker([svc.queue], connection=svc.redis).work(burst=True)
+    run_jobs(svc)
 
 
 def thread(client, phone):

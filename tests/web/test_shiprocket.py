@@ -4,10 +4,9 @@ The order changes when the worker drains the inbox; these tests run that worker 
 (RQ's SimpleWorker in burst mode on the real Redis), the same job code the Procfile runs.
 """
 import pytest
-from rq import SimpleWorker
 
-from messaging.jobs import bound_services
 from tests.conftest import SHIPROCKET_TOKEN, demo_id
+from tests.support.jobs import run_jobs
 
 HDR = {"x-api-key": SHIPROCKET_TOKEN}
 
@@ -25,11 +24,7 @@ def worker(services):
     """Run the queued jobs (the inbox drain, then the sends) like `rq worker orderline` would."""
     services.redis.flushdb()
 
-    def run():
-        with bound_services(services):
-            SimpleWorker([services.queue], connection=services.redis).work(burst=True)
-
-    return run
+    return lambda: run_jobs(services)
 
 
 def accepted(resp):
@@ -80,10 +75,11 @@ def test_a_burst_queues_one_drain(client, services, worker, demo):
     assert services.inbox.pending() == 0
 
 
-@pytest.mark.parametrize("body", ["{oops", "[]", "{}", '{"awb": "1"}'])
-def test_malformed_is_400(client, services, body):
+@pytest.mark.parametrize("body, code", [("{oops", "bad_json"), (b"\xff{}", "bad_json"), ("[]", "validation_error"),
+                                        ("{}", "validation_error"), ('{"awb": "1"}', "validation_error")])
+def test_malformed_is_400(client, services, body, code):
     resp = client.post("/webhooks/shiprocket", data=body, content_type="application/json", headers=HDR)
-    assert resp.status_code == 400
+    assert resp.status_code == 400 and resp.json["error"] == code
     assert services.inbox.pending() == 0
 
 

@@ -1,0 +1,21 @@
+"""Running the worker's jobs in the test process, as `rq worker orderline` would."""
+from __future__ import annotations
+
+from typing import Any
+
+from rq import SimpleWorker
+
+from messaging.jobs import bound_services
+
+
+def settle(services: Any) -> None:
+    """Wait for the web side's background drain requests (see `messaging.jobs.DrainRequests`),
+    so the queue holds every job the requests so far asked for."""
+    assert services.drain_requests.flush(5.0), "a drain request did not finish within 5 s"
+
+
+def run_jobs(services: Any) -> None:
+    """Every queued job, once (a burst), in this process, bound to `services`."""
+    settle(services)
+    with bound_services(services):
+        SimpleWorker([services.queue], connection=services.redis).work(burst=True)
