@@ -6,6 +6,7 @@ runs every minute under `rq cron` (registered in messaging/cron.py).
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any, Optional
 
 from bot import intents, routing
@@ -43,7 +44,7 @@ def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Opt
     offered = next((m.buttons for m in reversed(bot_messages) if m.buttons), ())
     routing.remember_buttons(svc.redis, phone, offered, cs.buttons_ttl)
     state = svc.conversations.state(phone)
-    if state != "bot" and routing.claim_waiting_notice(svc.sessions, phone, svc.clock.now()):
+    if state != "bot" and svc.escalations.mark_waiting_notice(phone):
         svc.sender.send(phone, routing.waiting_note(svc.clock.now(), cs, state), author="system", ignore_opt_out=True)
     return "answered"
 
@@ -53,7 +54,7 @@ def hand_off(svc: Any, cs: ChannelSettings, phone: str, error: str) -> str:
         "reason": "general", "intent": None, "channel": "whatsapp", "phone": phone,
         "note": f"The assistant could not answer the customer's last message ({error[:200]})."})
     now = svc.clock.now()
-    routing.claim_waiting_notice(svc.sessions, phone, now)
+    svc.escalations.mark_waiting_notice(phone, now)
     svc.sender.send(phone, f"{routing.ASSISTANT_DOWN}, {routing.expected_wait(now, cs)}.", author="system",
                     ignore_opt_out=True)
     return f"escalated:{escalation['id']}"
@@ -68,8 +69,8 @@ def check_waiting_escalations() -> int:
     cs = ChannelSettings.from_settings(svc.settings)
     now = svc.clock.now()
     told = 0
-    for escalation_id, phone in routing.overdue_escalations(svc.sessions, now, cs):
-        if not routing.claim_no_agent_notice(svc.sessions, escalation_id, now):
+    for escalation_id, phone in svc.escalations.overdue("whatsapp", timedelta(minutes=cs.agent_wait_minutes), now):
+        if not svc.escalations.mark_no_agent_notice(escalation_id, now):
             continue
         result = svc.sender.send(phone, routing.no_agent_note(now, cs), author="system", ignore_opt_out=True)
         log.info("no-agent notice for escalation %s: %s", escalation_id, result.status)

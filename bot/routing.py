@@ -9,14 +9,14 @@ import json
 import logging
 import re
 from dataclasses import dataclass, fields
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import Any, Iterable, Optional
 
 import redis
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from bot.rasa_client import BotMessage
-from orderline.models import Conversation, Customer, Escalation
+from orderline.models import Conversation, Customer
 
 log = logging.getLogger(__name__)
 
@@ -216,40 +216,3 @@ def no_agent_note(now: datetime, cs: ChannelSettings) -> str:
                 "and a person will reply here as soon as one is free.")
     return (f"Our support team works {opens:%H:%M}–{closes:%H:%M} IST. Your request is saved and a person "
             f"will reply here {expected_wait(now, cs).split(' (')[0]}.")
-
-
-def claim_waiting_notice(sessions: Any, phone: str, now: datetime) -> bool:
-    """Mark the "an agent will reply" note as sent; True only for the first caller per escalation.
-
-    A conditional UPDATE so two concurrent inbound messages cannot both send the note; the
-    version bump keeps the ORM's optimistic locking of Conversation honest.
-    """
-    with sessions() as session:
-        changed = session.execute(
-            update(Conversation).where(Conversation.phone == phone, Conversation.waiting_notice_at.is_(None))
-            .values(waiting_notice_at=now, version=Conversation.version + 1)).rowcount
-        session.commit()
-    return bool(changed)
-
-
-def claim_no_agent_notice(sessions: Any, escalation_id: int, now: datetime) -> bool:
-    """Mark the "no agent yet" note for one escalation; True only once, and only while it is open."""
-    with sessions() as session:
-        changed = session.execute(
-            update(Escalation).where(Escalation.id == escalation_id, Escalation.status == "open",
-                                     Escalation.no_agent_notice_at.is_(None))
-            .values(no_agent_notice_at=now)).rowcount
-        session.commit()
-    return bool(changed)
-
-
-def overdue_escalations(sessions: Any, now: datetime, cs: ChannelSettings) -> list[tuple[int, str]]:
-    """Open WhatsApp escalations nobody claimed for AGENT_WAIT_MINUTES and not yet told so."""
-    cutoff = now - timedelta(minutes=cs.agent_wait_minutes)
-    with sessions() as session:
-        rows = session.execute(
-            select(Escalation.id, Conversation.phone).join(Conversation, Escalation.conversation_id == Conversation.id)
-            .where(Escalation.status == "open", Escalation.channel == "whatsapp",
-                   Escalation.no_agent_notice_at.is_(None), Escalation.created_at <= cutoff)
-            .order_by(Escalation.created_at).limit(500)).all()
-    return [(r[0], r[1]) for r in rows]

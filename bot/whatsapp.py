@@ -88,7 +88,7 @@ def answer(svc: Services, incoming: Incoming) -> str:
     state = store.state(phone)
     if state != "bot":
         # A person owns the conversation: the console already has the message; Rasa never hears it.
-        if routing.claim_waiting_notice(svc.sessions, phone, svc.clock.now()):
+        if svc.escalations.mark_waiting_notice(phone):
             replies.append((routing.waiting_note(svc.clock.now(), cs, state), None, "system"))
         return say(svc, phone, replies)
 
@@ -122,7 +122,7 @@ def answer(svc: Services, incoming: Incoming) -> str:
     # The turn itself may have handed the customer to a person (the Rasa action opened an
     # escalation); tell them once how long that usually takes.
     after = store.state(phone)
-    if after != "bot" and routing.claim_waiting_notice(svc.sessions, phone, svc.clock.now()):
+    if after != "bot" and svc.escalations.mark_waiting_notice(phone):
         replies.append((routing.waiting_note(svc.clock.now(), cs, after), None, "system"))
     return say(svc, phone, replies)
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 from console import actions, bp
 from console.auth import is_api
 from console.queue import queue_items
-from orderline.conversations import EVENTS_CHANNEL
+from orderline.conversations import events_channel
 from orderline.escalations import REASONS
 from orderline.phones import InvalidPhone, normalise_phone
 from web.jsonapi import BadJson, error, json_body
@@ -77,9 +77,10 @@ def api_events():
     EventSource reconnects by itself. A comment every CONSOLE_SSE_HEARTBEAT seconds keeps
     proxies from closing it and lets the server notice a client that went away.
     """
-    pubsub = services().redis.pubsub(ignore_subscribe_messages=True)
+    cache = services().redis
+    pubsub = cache.pubsub(ignore_subscribe_messages=True)
     try:
-        pubsub.subscribe(EVENTS_CHANNEL)
+        pubsub.subscribe(events_channel(cache))
     except redis.RedisError as exc:
         pubsub.close()
         log.warning("console events unavailable: %s", exc)

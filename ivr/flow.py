@@ -18,12 +18,12 @@ from bot import intents
 from bot.rasa_client import AssistantUnavailable
 from ivr import twiml
 from ivr.config import VoiceConfig
-from ivr.customers import remember_language
 from ivr.prompts import lang_of, reason_words, t
 from ivr.session import CallSession, SessionStore
 from ivr.speech import order_ref, payment_sentences, say_date, speakable, spell_out, status_sentence
 from messaging.sender import Template
 from orderline import rules
+from orderline.customers import remember_language
 from orderline.errors import DomainError, InvalidInput, OrderNotFound, RescheduleNotAllowed
 from orderline.models import Order
 from orderline.phones import InvalidPhone, normalise_phone

@@ -23,7 +23,7 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from orderline.clock import Clock
-from orderline.conversations import EVENTS_CHANNEL, WINDOW, ConversationStore
+from orderline.conversations import WINDOW, ConversationStore, events_channel
 from orderline.models import Conversation, Customer, Message
 from orderline.phones import normalise_phone
 from orderline.redact import redact
@@ -302,10 +302,11 @@ class WhatsAppSender:
                 self.store.publish({"type": "message", "phone": phone, "direction": "out", "channel": "whatsapp"})
             return
         try:
+            channel = events_channel(self.store.cache)
             with self.store.cache.pipeline(transaction=False) as pipe:
                 for phone in phones:
-                    pipe.publish(EVENTS_CHANNEL, json.dumps({"type": "message", "phone": phone, "direction": "out",
-                                                             "channel": "whatsapp"}))
+                    pipe.publish(channel, json.dumps({"type": "message", "phone": phone, "direction": "out",
+                                                      "channel": "whatsapp"}))
                 pipe.execute()
         except redis.RedisError:
             log.warning("could not publish %d new messages", len(phones))

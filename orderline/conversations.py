@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any, Iterable, Optional
 
 import redis
@@ -26,7 +26,16 @@ from orderline.redact import redact
 log = logging.getLogger(__name__)
 STATE_TTL = 60  # seconds; bounds staleness if a cache write ever fails
 WINDOW = timedelta(hours=24)
-EVENTS_CHANNEL = "orderline:events"
+
+
+def events_channel(client: redis.Redis) -> str:
+    """The pub/sub channel of live events (new messages, escalations) for this Redis database.
+
+    Keys live in one database, but pub/sub channels are server-wide: naming the database keeps
+    two deployments (or test runs) that share a Redis server out of each other's streams.
+    """
+    db = client.connection_pool.connection_kwargs.get("db") or 0
+    return f"orderline:{db}:events"
 
 
 @dataclass(frozen=True)
@@ -193,7 +202,7 @@ class ConversationStore:
         if not self.cache:
             return
         try:
-            self.cache.publish(EVENTS_CHANNEL, json.dumps(event))
+            self.cache.publish(events_channel(self.cache), json.dumps(event))
         except redis.RedisError:
             log.warning("could not publish %s", event.get("type"))
 

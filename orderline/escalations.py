@@ -1,6 +1,7 @@
 """Escalations: the queue of customers waiting for a person, and the hand-back to the bot."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from sqlalchemy import select, update
@@ -9,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload, sessionmaker
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.errors import ClaimConflict, EscalationNotFound, InvalidInput, RuleViolation
-from orderline.models import Agent, AuditLog, ConversationState, Escalation
+from orderline.models import Agent, AuditLog, Conversation, ConversationState, Escalation
 from orderline.orders import in_transaction
 from orderline.phones import InvalidPhone, normalise_phone
 
@@ -145,6 +146,46 @@ class EscalationService:
                 Escalation.id == esc_id, Escalation.first_reply_at.is_(None)).values(first_reply_at=self.clock.now())).rowcount
             session.commit()
         return bool(stamped)
+
+    # -- notices to the waiting customer --------------------------------------
+    # Conditional UPDATEs: when two workers race (two inbound messages, two cron runs), only
+    # the one whose UPDATE changed the row may tell the customer.
+    def mark_waiting_notice(self, phone: str, now: Optional[datetime] = None) -> bool:
+        """Stamp the "a person will reply" note as sent; True only for the first caller per escalation.
+
+        `resolve` clears the stamp, so the next escalation gets its own note. The version bump
+        keeps the ORM's optimistic locking of Conversation honest.
+        """
+        with self.factory() as session:
+            changed = session.execute(
+                update(Conversation).where(Conversation.phone == phone, Conversation.waiting_notice_at.is_(None))
+                .values(waiting_notice_at=now or self.clock.now(), version=Conversation.version + 1)).rowcount
+            session.commit()
+        return bool(changed)
+
+    def mark_no_agent_notice(self, esc_id: int, now: Optional[datetime] = None) -> bool:
+        """Stamp the "no agent yet" note for one escalation; True only once, and only while it is open."""
+        with self.factory() as session:
+            changed = session.execute(
+                update(Escalation).where(Escalation.id == esc_id, Escalation.status == "open",
+                                         Escalation.no_agent_notice_at.is_(None))
+                .values(no_agent_notice_at=now or self.clock.now())).rowcount
+            session.commit()
+        return bool(changed)
+
+    def overdue(self, channel: str, wait: timedelta, now: Optional[datetime] = None) -> list[tuple[int, str]]:
+        """(id, phone) of open escalations on `channel` that nobody claimed within `wait`, not yet told so.
+
+        Oldest first, at most 500 per call.
+        """
+        cutoff = (now or self.clock.now()) - wait
+        with self.factory() as session:
+            rows = session.execute(
+                select(Escalation.id, Conversation.phone).join(Conversation, Escalation.conversation_id == Conversation.id)
+                .where(Escalation.status == "open", Escalation.channel == channel,
+                       Escalation.no_agent_notice_at.is_(None), Escalation.created_at <= cutoff)
+                .order_by(Escalation.created_at).limit(500)).all()
+        return [(r[0], r[1]) for r in rows]
 
     def active_for(self, phone: str) -> Optional[dict[str, Any]]:
         conv = self.store.conversation(phone)

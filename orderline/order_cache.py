@@ -1,7 +1,8 @@
 """A read-through Redis cache of presented orders, invalidated by every committed change.
 
 Each order has a generation counter in Redis. Any commit that touched an order (or its
-payment, address, shipment, events, returns or NDR actions) bumps the counter after the
+payment, address, shipment, events, returns or NDR actions, or its customer, whose name,
+phone, email and language are part of the presented order) bumps the counter after the
 commit. Readers note the counter before they read the database and fill the cache only if
 it has not moved since (checked and stored atomically in Redis), so a slow reader can never
 store an order that a writer has already replaced. An entry is the order's JSON body behind
@@ -15,10 +16,10 @@ import logging
 from typing import Any, Callable, Optional
 
 import redis
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orderline.models import Address, NdrAction, Order, Payment, ReturnRequest, Shipment, ShipmentEvent
+from orderline.models import Address, Customer, NdrAction, Order, Payment, ReturnRequest, Shipment, ShipmentEvent
 
 log = logging.getLogger(__name__)
 TTL = 120  # seconds
@@ -53,11 +54,21 @@ class OrderCache:
         @event.listens_for(factory, "before_flush")
         def _collect(session: Session, _ctx: Any, _instances: Any) -> None:
             touched = session.info.setdefault("touched_orders", set())
+            customers: set[int] = set()
             for obj in list(session.new) + list(session.dirty) + list(session.deleted):
                 if isinstance(obj, (Order, Payment, Address, Shipment, ShipmentEvent, ReturnRequest, NdrAction)):
                     number = _number_of(obj)
                     if number:
                         touched.add(number)
+                elif isinstance(obj, Customer) and obj.id is not None:
+                    # Every order shows its customer. A new customer has no stored orders yet (its
+                    # pending ones are caught above); a customer that is only "dirty" because an
+                    # order moved in or out of its collection changed no field that orders show.
+                    if obj in session.deleted or session.is_modified(obj, include_collections=False):
+                        customers.add(obj.id)
+            if customers:
+                # No autoflush here: the session is already flushing.
+                touched.update(session.scalars(select(Order.number).where(Order.customer_id.in_(customers))))
 
         @event.listens_for(factory, "after_commit")
         def _bump(session: Session) -> None:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bot import routing
+from orderline.conversations import events_channel
 from orderline.models import Agent, Conversation, Message
 from tests.bot.conftest import PHONE, PUBLIC, TOKEN, closed_port, signed_post, twilio_form
 from web.twilio_auth import sign
@@ -211,7 +212,7 @@ def test_handoff_mutes_the_bot_with_one_note_then_resumes(whatsapp, services, fa
     bodies(whatsapp("hi"))
     esc = open_escalation(services)
     pubsub = services.redis.pubsub(ignore_subscribe_messages=True)
-    pubsub.subscribe("orderline:events")
+    pubsub.subscribe(events_channel(services.redis))
 
     first = bodies(whatsapp("hello? where is my parcel"))
     assert len(first) == 1 and "will reply here, usually within 10 minutes" in first[0]

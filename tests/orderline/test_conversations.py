@@ -1,9 +1,10 @@
+import json
 import threading
 
 import pytest
 import redis as redis_lib
 
-from orderline.conversations import ConversationStore
+from orderline.conversations import ConversationStore, events_channel
 from orderline.errors import ClaimConflict, InvalidInput
 from orderline.models import Agent
 
@@ -92,3 +93,35 @@ def test_queue_order_and_validation(services, store):
     with pytest.raises(InvalidInput) as err:
         services.escalations.open({"reason": "angry", "phone": "nope", "confidence": 7})
     assert set(err.value.fields) == {"reason", "phone", "confidence"}
+
+
+# -- live events ---------------------------------------------------------------------
+def received(pubsub, polls=20):
+    """The events a subscriber got within about `polls` tenths of a second."""
+    events = []
+    for _ in range(polls):
+        msg = pubsub.get_message(timeout=0.1)
+        if msg:
+            events.append(json.loads(msg["data"]))
+    return events
+
+
+def test_events_channel_names_the_redis_database():
+    assert events_channel(redis_lib.Redis.from_url("redis://127.0.0.1:6379/3")) == "orderline:3:events"
+    assert events_channel(redis_lib.Redis.from_url("redis://127.0.0.1:6379")) == "orderline:0:events"
+    assert events_channel(redis_lib.Redis(db=7)) == "orderline:7:events"
+
+
+def test_events_reach_only_subscribers_of_the_same_database(services, store):
+    """Pub/sub is server-wide; another deployment on another database must not hear our events."""
+    db = services.redis.connection_pool.connection_kwargs.get("db") or 0
+    other = redis_lib.Redis.from_url(f"redis://127.0.0.1:6379/{(db + 1) % 16}")
+    ours, theirs = services.redis.pubsub(ignore_subscribe_messages=True), other.pubsub(ignore_subscribe_messages=True)
+    ours.subscribe(events_channel(services.redis))
+    theirs.subscribe(events_channel(other))
+    try:
+        store.record_inbound(PHONE, "whatsapp", "hello", sid="SMevents")
+        assert {"type": "message", "phone": PHONE, "direction": "in", "channel": "whatsapp"} in received(ours)
+        assert not [e for e in received(theirs) if e.get("phone") == PHONE]
+    finally:
+        ours.close(), theirs.close(), other.close()

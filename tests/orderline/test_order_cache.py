@@ -2,8 +2,10 @@
 import json
 
 import redis as redis_lib
-from sqlalchemy import text
+from sqlalchemy import select, text
 
+from orderline.customers import remember_language
+from orderline.models import Customer
 from orderline.order_cache import OrderCache
 from orderline.present import OrderReads, order_dict, to_json
 from orderline.tracking import apply_tracking, parse_shiprocket
@@ -18,6 +20,59 @@ def test_reads_are_cached_and_writes_invalidate(services, demo):
     services.orders.reschedule(oid, "2026-11-30", "evening")
     assert services.order_reads.by_ref(oid)["shipment"]["rescheduled_for"] == "2026-11-30"
     assert first["shipment"]["rescheduled_for"] is None
+
+
+def orders_of(demo, phone):
+    return [oid for oid, row in demo.items() if row["customer"]["phone"] == phone]
+
+
+def generations(services, oids):
+    return [services.redis.get(f"order:gen:{oid.split('-')[1]}") for oid in oids]
+
+
+def test_a_customer_language_change_invalidates_all_their_orders(services, demo):
+    """The IVR remembering a caller's language shows at once on every cached order of theirs."""
+    services.redis.flushdb()
+    phone = "+919000000001"
+    mine = orders_of(demo, phone)
+    assert len(mine) >= 3
+    before = {oid: services.order_reads.by_ref(oid)["customer"]["language"] for oid in mine}
+    day = services.clock.today().isoformat()
+    assert all(services.redis.get(f"order:body:{oid.split('-')[1]}:{day}") for oid in mine)  # all cached
+    others = [oid for oid in demo if oid not in mine][:3]
+    [services.order_reads.by_ref(oid) for oid in others]
+    others_gen = generations(services, others)
+
+    (old,) = set(before.values())
+    new = "hi" if old == "en" else "en"
+    assert remember_language(services.sessions, phone, new)
+
+    assert {oid: services.order_reads.by_ref(oid)["customer"]["language"] for oid in mine} == dict.fromkeys(mine, new)
+    assert generations(services, others) == others_gen  # other customers' orders stay cached
+
+
+def test_an_orm_edit_of_a_customer_invalidates_their_orders(services, demo):
+    services.redis.flushdb()
+    oid = demo_id(demo, "packed")
+    assert services.order_reads.by_ref(oid)["customer"]["name"] != "Renamed Customer"
+    with services.sessions() as session:
+        customer = session.scalars(select(Customer).where(Customer.phone == demo[oid]["customer"]["phone"])).one()
+        customer.name = "Renamed Customer"
+        session.commit()
+    assert services.order_reads.by_ref(oid)["customer"]["name"] == "Renamed Customer"
+
+
+def test_an_unsaved_customer_edit_does_not_invalidate(services, demo):
+    services.redis.flushdb()
+    oid = demo_id(demo, "shipped")
+    services.order_reads.by_ref(oid)
+    before = generations(services, [oid])
+    with services.sessions() as session:
+        customer = session.scalars(select(Customer).where(Customer.phone == demo[oid]["customer"]["phone"])).one()
+        customer.name = "Never Saved"
+        session.flush()
+        session.rollback()
+    assert generations(services, [oid]) == before
 
 
 def test_tracking_updates_invalidate(services, demo):

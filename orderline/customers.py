@@ -1,4 +1,4 @@
-"""The one customer fact the IVR changes: the language a caller wants to be spoken to in."""
+"""Customer facts that conversations change: for now, the language a customer wants."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -9,7 +9,13 @@ from orderline.orders import in_transaction
 
 
 def remember_language(factory: sessionmaker[Session], phone: str, language: str) -> bool:
-    """Store `language` for the customer (and their conversation) with this phone. False if unknown."""
+    """Store `language` for the customer (and their conversation) with this phone. False if unknown.
+
+    The customer's orders show their language, so the order cache drops them on commit.
+
+    Raises:
+        ValueError: `language` is not one of LANGUAGES.
+    """
     if language not in LANGUAGES:
         raise ValueError(f"unsupported language {language!r}")
 
