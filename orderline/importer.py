@@ -10,7 +10,7 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from orderline import notifications, rules
+from orderline import notifications
 from orderline.errors import InvalidInput
 from orderline.models import (
     LANGUAGES,

@@ -269,7 +269,7 @@ SELECT intent, conversations, contained, escalated, still_open,
 FROM (SELECT {_outcome_counts("intent")}
       FROM outcomes GROUP BY intent) t
 ORDER BY conversations DESC, intent""", per_day=True),
-    Figure("handoffs", "Handoffs by channel", _CONTAINMENT + ("escalations_in_range",), f"""
+    Figure("handoffs", "Handoffs by channel", _CONTAINMENT + ("escalations_in_range",), """
 SELECT ch.channel, COALESCE(o.n, 0) AS conversations, COALESCE(e.n, 0) AS escalations,
        ROUND(100.0 * COALESCE(e.n, 0) / NULLIF(o.n, 0), 1) AS handoff_pct,
        COALESCE(e.resolved, 0) AS resolved, COALESCE(e.handed_back, 0) AS handed_back,

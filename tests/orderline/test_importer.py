@@ -1,7 +1,6 @@
 import copy
 
 from orderline.importer import import_orders
-from tests.conftest import NOW
 
 GOOD = {"order_id": "OL-100234", "placed_at": "2026-11-20T10:15:00+05:30",
         "customer": {"name": "Asha Verma", "phone": "+919000000099", "email": "a@example.com", "language": "en"},

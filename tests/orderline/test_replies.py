@@ -1,11 +1,10 @@
 """Replies to proactive messages: COD YES/NO, CSAT, NDR quick replies, context for the assistant."""
 import json
-from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
-from orderline.models import Notification, Order, OrderFeedback
+from orderline.models import Order, OrderFeedback
 from orderline.notifications import queue_notification
 from orderline.orders import in_transaction
 from tests.conftest import NOW, demo_id
