@@ -11,7 +11,7 @@ import pytest
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from tests.support.fake_twilio import FakeTwilio
+from tests.support.fake_twilio import running_fake_twilio
 from web.twilio_auth import sign
 from tests.support.jobs import run_jobs, settle
 
@@ -40,10 +40,8 @@ def closed_port() -> int:
 
 @pytest.fixture
 def fake_twilio():
-    fake = FakeTwilio(SID, TOKEN)
-    fake.start()
-    yield fake
-    fake.stop()
+    with running_fake_twilio(SID, TOKEN) as fake:
+        yield fake
 
 
 @pytest.fixture

@@ -4,13 +4,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import socket
 from typing import Any
 
 import pytest
 
 from console.agents import AgentUser, create_agent
-from tests.support.fake_twilio import FakeTwilio
+from tests.support.fake_twilio import FakeTwilio, running_fake_twilio
 
 SID, TOKEN = "AC" + "4" * 32, "console-test-auth-token"
 PASSWORD = "correct horse battery"
@@ -21,18 +20,10 @@ PHONE = "+919000000001"  # a demo customer with orders (Asha Verma)
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"')
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def fake_twilio():
-    fake = FakeTwilio(SID, TOKEN)
-    fake.start()
-    yield fake
-    fake.stop()
+    with running_fake_twilio(SID, TOKEN) as fake:
+        yield fake
 
 
 def twilio_settings(settings: Any, fake_twilio: FakeTwilio, rasa_url: str) -> Any:

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from PIL import Image
-from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from console.actions import HANDED_BACK_TEXT
@@ -26,14 +24,12 @@ from orderline.settings import Settings
 from tests.support.fake_rasa import FakeRasa
 from tests.conftest import API_TOKEN, SHIPROCKET_TOKEN
 from tests.console.conftest import CONSOLE_REDIS_URL, PASSWORD, twilio_settings
+from tests.support.browser import browser_fixture, shoot
 from tests.support.fake_twilio import FakeTwilio
 from web import create_app
 from web.services import Services
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
+browser = browser_fixture(scope="module")
 
 
 class LiveConsole:
@@ -91,15 +87,6 @@ def live(tmp_path_factory):
     console.stop()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium"
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 def sign_in(page, live: LiveConsole) -> None:
     page.goto(f"{live.url}/agent/")
     assert "/agent/login" in page.url
@@ -107,17 +94,6 @@ def sign_in(page, live: LiveConsole) -> None:
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live.url}/agent/")
-
-
-def shoot(page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"{name} is suspiciously small"
-    with Image.open(path) as img:
-        colours = img.convert("RGB").getcolors(maxcolors=1 << 18)
-    assert colours is None or len(colours) > 20, f"{name} is nearly a single colour"
-    return path
 
 
 def fits_width(page, width: int) -> bool:

@@ -3,7 +3,7 @@
 Signs in, opens Insights from the nav, reads the figures off the page and compares them with
 the hand-worked answers, narrows the range with the form, downloads a CSV, and checks the page
 at phone width. Screenshots go to tests/screenshots/ (git-ignored). SQLite only, like the
-console's browser test, whose browser fixture and helpers this reuses.
+console's browser test, whose sign-in and width helpers this reuses.
 """
 from __future__ import annotations
 
@@ -21,12 +21,15 @@ from orderline.db import upgrade_schema
 from orderline.settings import Settings
 from tests.conftest import API_TOKEN, SHIPROCKET_TOKEN
 from tests.console.conftest import PASSWORD
-from tests.console.test_browser import browser, fits_width, shoot, sign_in  # noqa: F401  (browser is a fixture)
+from tests.console.test_browser import fits_width, sign_in
+from tests.support.browser import browser_fixture, shoot
 from tests.support.insights_seed import EXPECTED, NOW, seed
 from web import create_app
 from web.services import Services
 
 INSIGHTS_REDIS_URL = "redis://127.0.0.1:6379/8"
+
+browser = browser_fixture(scope="module")
 
 
 class LiveInsights:
@@ -69,7 +72,7 @@ def shown(value) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def test_dashboard_shows_the_seeded_figures(live, browser):  # noqa: F811
+def test_dashboard_shows_the_seeded_figures(live, browser):
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     page = context.new_page()
     errors: list[str] = []
@@ -125,7 +128,7 @@ def test_dashboard_shows_the_seeded_figures(live, browser):  # noqa: F811
     context.close()
 
 
-def test_dashboard_fits_a_phone_and_explains_a_bad_range(live, browser):  # noqa: F811
+def test_dashboard_fits_a_phone_and_explains_a_bad_range(live, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()

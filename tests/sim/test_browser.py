@@ -10,18 +10,14 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-from PIL import Image
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from console.agents import create_agent
 from tests.sim.conftest import SIM_REDIS_URL
 from tests.support import procfile
+from tests.support.browser import browser_fixture, shoot as screenshot
 from tests.support.live_stack import LiveStack, start_live_stack
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-SHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 PASSWORD = "simulator agent password"
 ASSISTANT = 60_000  # ms: the first turns of a cold Rasa on a busy 2-core machine are slow
 
@@ -38,13 +34,7 @@ def stack() -> Iterator[LiveStack]:
     worker_log.close()
 
 
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: apt-get install -y chromium"
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+browser = browser_fixture(scope="module")
 
 
 @pytest.fixture
@@ -71,15 +61,8 @@ def chat(page: Page, text: str) -> None:
 
 
 def shoot(page: Page, name: str) -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / name
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000, f"{name} is suspiciously small"
-    with Image.open(path) as img:
-        assert img.width >= 1000 and img.height >= 600, img.size
-        colours = img.convert("RGB").getcolors(maxcolors=1 << 18)
-    assert colours is None or len(colours) > 50, f"{name} is nearly a single colour"
-    return path
+    """The simulator's pages are wide and busy, so its screenshots are held to more than the console's."""
+    return screenshot(page, name, min_colours=50, min_size=(1000, 600))
 
 
 def test_a_status_question_is_answered_in_the_thread(page):

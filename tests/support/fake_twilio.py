@@ -13,7 +13,8 @@ import threading
 import time
 import uuid
 from collections import deque
-from typing import Any, Optional
+from contextlib import contextmanager
+from typing import Any, Iterator, Optional
 
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
@@ -129,6 +130,17 @@ class FakeTwilio:
             return jsonify(ok=True)
 
         return app
+
+
+@contextmanager
+def running_fake_twilio(account_sid: str, auth_token: str) -> Iterator[FakeTwilio]:
+    """A FakeTwilio serving on a free local port for the duration of the block."""
+    fake = FakeTwilio(account_sid, auth_token)
+    fake.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
 
 
 def _error(http_status: int, code: int, message: str):
