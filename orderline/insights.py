@@ -103,15 +103,20 @@ def _day(value: str, field: str, errors: dict[str, str]) -> Optional[date]:
 
 
 # -- the SQL ---------------------------------------------------------------------------------
-# Shared common table expressions. `days` is generated: one VALUES row per day of the range.
-DAYS = "days(day, starts, ends) AS (VALUES (:day_0, :start_0, :end_0), ...)"
+# Shared common table expressions. `days` is generated: one VALUES row per day of the range,
+# numbered from 0. A timestamp's day is found by arithmetic, then checked against the bounds:
+# DAYNUM(x) is whole 24 h periods since :start, and with daylight saving the true day is at most
+# one off, so `d.n = DAYNUM(x) + o.off` (off in -1, 0, 1) plus the bounds check finds it with an
+# equality (hash) join instead of comparing every timestamp with every day.
+DAYS = "days(n, day, starts, ends) AS (VALUES (0, :day_0, :start_0, :end_0), ...)"
 
 CTES: dict[str, str] = {
     # A conversation: one customer's inbound messages on one channel on one business day.
     "contacts": """contacts AS (
     SELECT m.conversation_id, m.channel, d.day, d.ends, MIN(m.created_at) AS started_at
     FROM messages m
-    JOIN days d ON m.created_at >= d.starts AND m.created_at < d.ends
+    CROSS JOIN (SELECT -1 AS off UNION ALL SELECT 0 UNION ALL SELECT 1) o
+    JOIN days d ON d.n = DAYNUM(m.created_at) + o.off AND m.created_at >= d.starts AND m.created_at < d.ends
     WHERE m.direction = 'in' AND m.author = 'customer' AND m.channel IN ('whatsapp', 'voice')
       AND m.created_at >= :start AND m.created_at < :end
     GROUP BY m.conversation_id, m.channel, d.day, d.ends
@@ -166,7 +171,8 @@ CTES: dict[str, str] = {
     "wismo": """wismo AS (
     SELECT DISTINCT m.conversation_id, m.channel, d.day
     FROM messages m
-    JOIN days d ON m.created_at >= d.starts AND m.created_at < d.ends
+    CROSS JOIN (SELECT -1 AS off UNION ALL SELECT 0 UNION ALL SELECT 1) o
+    JOIN days d ON d.n = DAYNUM(m.created_at) + o.off AND m.created_at >= d.starts AND m.created_at < d.ends
     WHERE m.direction = 'in' AND m.author = 'customer' AND m.intent IN :wismo_intents
       AND m.created_at >= :start AND m.created_at < :end
 )""",
@@ -395,13 +401,14 @@ COLUMNS: dict[str, tuple[str, ...]] = {
                       "delivered_pct"),
 }
 _EPOCH = re.compile(r"EPOCH\(([:\w.]+)\)")
+_DAYNUM = re.compile(r"DAYNUM\(([:\w.]+)\)")
 _DATETIME_PARAMS = {"start", "end", "now"}
 _LIST_PARAMS = {"generic_intents": GENERIC_INTENTS, "wismo_intents": WISMO_INTENTS,
                 "shipped_labels": SHIPPED_LABELS, "failed_labels": FAILED_LABELS}
 
 
 def statement_text(figure: Figure) -> str:
-    """The statement as documented: `days` abbreviated, `EPOCH(x)` not yet rendered."""
+    """The statement as documented: `days` abbreviated, `EPOCH(x)` and `DAYNUM(x)` not yet rendered."""
     ctes = ([DAYS] if figure.per_day else []) + [CTES[name] for name in figure.ctes]
     select = figure.select.strip()
     if select.startswith(","):  # the figure adds CTEs of its own
@@ -418,6 +425,16 @@ def epoch(dialect: str, expr: str) -> str:
     raise ValueError(f"no EPOCH() for {dialect}")
 
 
+def daynum(dialect: str, expr: str) -> str:
+    """Whole 24-hour periods from :start to a timestamp at or after it (a day's `n`, give or take
+    one across a daylight-saving change)."""
+    if dialect == "postgresql":
+        return f"FLOOR(EXTRACT(EPOCH FROM ({expr} - :start)) / 86400)"
+    if dialect == "sqlite":
+        return f"CAST(julianday({expr}) - julianday(:start) AS INTEGER)"
+    raise ValueError(f"no DAYNUM() for {dialect}")
+
+
 def render(figure: Figure, rng: DateRange, now: datetime, dialect: str) -> tuple[TextClause, dict[str, Any]]:
     """The executable statement and its parameters for one figure."""
     sql = statement_text(figure)
@@ -426,12 +443,13 @@ def render(figure: Figure, rng: DateRange, now: datetime, dialect: str) -> tuple
     if figure.per_day:
         rows = []
         for i, day in enumerate(rng.days()):
-            rows.append(f"(:day_{i}, :start_{i}, :end_{i})")
+            rows.append(f"({i}, :day_{i}, :start_{i}, :end_{i})")
             params[f"day_{i}"] = day.isoformat()
             params[f"start_{i}"] = datetime.combine(day, time(0), tzinfo=rng.tz)
             params[f"end_{i}"] = datetime.combine(day + timedelta(days=1), time(0), tzinfo=rng.tz)
             typed |= {f"start_{i}", f"end_{i}"}
         sql = sql.replace(DAYS, DAYS.split("(VALUES")[0] + "(VALUES " + ", ".join(rows) + ")")
+    sql = _DAYNUM.sub(lambda m: daynum(dialect, m.group(1)), sql)
     sql = _EPOCH.sub(lambda m: epoch(dialect, m.group(1)), sql)
     params.update(_LIST_PARAMS)
     used = set(re.findall(r"(?<![:\w]):(\w+)", sql))

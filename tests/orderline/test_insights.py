@@ -134,3 +134,31 @@ def test_labels_cover_shiprocket_and_import_spellings():
     assert {"SHIPPED", "PICKED UP", "IN TRANSIT", "DELIVERED", "UNDELIVERED"} <= set(insights.SHIPPED_LABELS)
     assert "PACKED" not in insights.SHIPPED_LABELS and "RTO INITIATED" not in insights.SHIPPED_LABELS
     assert set(insights.FAILED_LABELS) == {"DELIVERY FAILED", "FAILED DELIVERY", "UNDELIVERED"}
+
+
+def test_long_ranges_and_daylight_saving_put_each_message_on_its_local_day(services):
+    """Days are found by arithmetic (DAYNUM) and checked against their bounds: in a zone with
+    daylight saving, messages just either side of local midnight still land on their own day,
+    across both clock changes and many months."""
+    from tests.support.insights_seed import Seeder
+
+    london = ZoneInfo("Europe/London")
+    local = [datetime(2026, 3, 28, 23, 59, tzinfo=london), datetime(2026, 3, 29, 0, 1, tzinfo=london),
+             datetime(2026, 3, 29, 23, 59, tzinfo=london), datetime(2026, 3, 30, 0, 1, tzinfo=london),
+             datetime(2026, 6, 30, 23, 59, tzinfo=london), datetime(2026, 10, 24, 23, 59, tzinfo=london),
+             datetime(2026, 10, 25, 0, 1, tzinfo=london), datetime(2026, 10, 25, 23, 59, tzinfo=london),
+             datetime(2026, 10, 26, 0, 0, tzinfo=london), datetime(2026, 12, 31, 23, 59, tzinfo=london)]
+    with services.sessions() as session:
+        seeder = Seeder(session)
+        for i, when in enumerate(local):
+            seeder.said(f"+9197000000{i:02d}", "whatsapp", when, "where is my order", intent="order_status")
+        session.commit()
+    rng = insights.DateRange(date(2026, 1, 1), date(2026, 12, 31), london)
+    with services.engine.connect() as conn:
+        rows = insights.run(conn, "wismo_daily", rng, datetime(2027, 1, 1, tzinfo=london)).rows
+    assert len(rows) == 365
+    counted = {r["day"]: r["wismo_contacts"] for r in rows if r["wismo_contacts"]}
+    expected: dict[str, int] = {}
+    for when in local:
+        expected[when.date().isoformat()] = expected.get(when.date().isoformat(), 0) + 1
+    assert counted == expected
