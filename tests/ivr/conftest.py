@@ -9,7 +9,7 @@ import redis
 from orderline.settings import Settings
 from tests.conftest import API_TOKEN, SHIPROCKET_TOKEN
 from tests.ivr.caller import ScriptedCaller, flask_transport
-from tests.support.fake_twilio import FakeTwilio
+from tests.support.fake_twilio import running_fake_twilio
 
 TWILIO_SID, TWILIO_TOKEN = "AC" + "5" * 32, "ivr-test-token"
 PUBLIC = "https://voice.example.test"
@@ -20,10 +20,8 @@ UNKNOWN = "+919812345678"
 
 @pytest.fixture(scope="session")
 def fake_twilio():
-    fake = FakeTwilio(TWILIO_SID, TWILIO_TOKEN)
-    fake.start()
-    yield fake
-    fake.stop()
+    with running_fake_twilio(TWILIO_SID, TWILIO_TOKEN) as fake:
+        yield fake
 
 
 @pytest.fixture
