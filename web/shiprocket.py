@@ -30,14 +30,15 @@ def tracking_update():
     given = request.headers.get("x-api-key", "")
     if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
         return error(401, "unauthorized", "missing or wrong x-api-key")
-    raw = request.get_data()  # read once: parsed here, stored as it came
     try:
-        text = raw.decode("utf-8")
-        parse_shiprocket(json.loads(text))
+        text = request.get_data().decode("utf-8")  # read once: parsed here, stored as it came
+        payload = json.loads(text)
     except ValueError:  # not UTF-8, or not JSON
         return error(400, "bad_json", "the body is not UTF-8 JSON")
+    try:
+        parse_shiprocket(payload)
     except InvalidInput as exc:
         return error(400, exc.code, exc.message, fields=exc.fields)
-    inbox_id = svc.inbox.accept(text)  # committed; a drain job is queued
+    inbox_id = svc.inbox.accept(text)  # committed; the worker is woken to apply it
     # 200 even for shipments we may not know: Shiprocket keeps retrying anything else.
     return json_bytes(b'{"status":"accepted","id":%d}' % inbox_id)

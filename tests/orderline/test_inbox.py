@@ -6,9 +6,10 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine, func, select, text, update
+from sqlalchemy import func, select, text, update
 
 from orderline.clock import Clock
+from orderline.db import make_engine
 from orderline.inbox import DRAIN_LOCK, TrackingInbox
 from orderline.models import InboxEvent, Notification, Order, ShipmentEvent
 from tests.conftest import NOW
@@ -95,18 +96,22 @@ def test_events_arriving_during_a_write_go_together_in_the_next(services, demo):
     assert len(seen) == 3
 
 
-@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # its own broken SQLite engine either way
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # its own SQLite database either way
 def test_a_failed_group_write_fails_each_caller_and_the_next_write_goes_ahead(services, tmp_path):
-    """Every caller of a failed INSERT hears of it (Shiprocket then retries), and no one is
-    left waiting on a writer that gave up."""
-    engine = create_engine(f"sqlite:///{tmp_path}/empty.db")  # no tracking_inbox table yet
+    """Every caller of a failed INSERT hears of it (Shiprocket then retries), including those
+    who waited for someone else's write, and no one is left waiting on a writer that gave up."""
+    engine = make_engine(f"sqlite:///{tmp_path}/refusing.db")
+    with engine.begin() as conn:  # an inbox that refuses these test events once the write lock is had
+        conn.execute(text("CREATE TABLE tracking_inbox (id INTEGER PRIMARY KEY, source TEXT NOT NULL, "
+                          "payload TEXT NOT NULL CHECK (payload NOT LIKE '%REFUSED%'), received_at TEXT)"))
     hooked = []
     inbox = TrackingInbox(engine, services.sessions, services.clock, on_accepted=lambda: hooked.append(1))
-    payloads = [body(f"GF{i}", "OUT FOR DELIVERY", "28 11 2026 09:00:00") for i in range(6)]
-    results = accept_in_threads(inbox, payloads, blocked=False)
-    assert len(results) == 6 and all("no such table" in str(r) for r in results.values()) and hooked == []
-    InboxEvent.__table__.create(engine)
-    assert inbox.accept(payloads[0]) == 1 and hooked == [1]
+    payloads = [body(f"REFUSED{i}", "OUT FOR DELIVERY", "28 11 2026 09:00:00") for i in range(6)]
+    results = accept_in_threads(inbox, payloads)  # one stuck writer, five queued behind it
+    assert len(results) == 6 and hooked == []
+    assert all("CHECK constraint failed" in str(r) for r in results.values()), results
+    assert inbox.accept(body("GF1", "OUT FOR DELIVERY", "28 11 2026 09:00:00")) == 1 and hooked == [1]
+    engine.dispose()
 
 
 def test_batches_are_bounded(services, demo):
