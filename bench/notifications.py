@@ -178,7 +178,7 @@ def enqueue_drain(redis_url: str) -> None:
     import redis
     import rq
 
-    from messaging.jobs import drain_inbox
+    from wiring.worker import drain_inbox
 
     rq.Queue("orderline", connection=redis.Redis.from_url(redis_url)).enqueue(drain_inbox)
 

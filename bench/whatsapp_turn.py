@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orderline.db import upgrade_schema  # noqa: E402
-from web.twilio_auth import sign  # noqa: E402
+from edge.twilio_auth import sign  # noqa: E402
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"

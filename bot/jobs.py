@@ -1,7 +1,7 @@
-"""Background work of the WhatsApp channel, run by the RQ worker (`rq worker orderline`).
+"""Background work of the WhatsApp channel.
 
 `finish_turn` completes a Rasa turn that did not answer inline; `check_waiting_escalations`
-runs every minute under `rq cron` (registered in messaging/cron.py).
+runs every minute under `rq cron` (registered in wiring/cron.py). `wiring.worker` runs both.
 """
 from __future__ import annotations
 
@@ -10,22 +10,22 @@ from datetime import timedelta
 from typing import Any, Optional
 
 from bot import intents, routing
-from bot.rasa_client import AssistantUnavailable
 from bot.routing import ChannelSettings
-from messaging.jobs import worker_services
+from bot.rasa_client import AssistantUnavailable
+from bot.deps import WhatsAppDeps
 
 log = logging.getLogger(__name__)
 
 
-def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Optional[int] = None) -> str:
+def finish_turn(svc: WhatsAppDeps, phone: str, text: str, metadata: dict[str, Any],
+                message_id: Optional[int] = None) -> str:
     """Retry a slow or failed Rasa turn with a longer timeout and send the answer.
 
     If Rasa still cannot answer, a person takes over: an escalation is opened and the
     customer is told honestly. `message_id` is the customer's stored message, which gets the
     assistant's intent. Returns what happened, for the job's result.
     """
-    svc = worker_services()
-    cs = ChannelSettings.from_settings(svc.settings)
+    cs = svc.channel
     if svc.conversations.state(phone) != "bot":
         log.info("not finishing the turn for %s: a person owns the conversation now", phone)
         return "skipped"
@@ -49,7 +49,7 @@ def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Opt
     return "answered"
 
 
-def hand_off(svc: Any, cs: ChannelSettings, phone: str, error: str) -> str:
+def hand_off(svc: WhatsAppDeps, cs: ChannelSettings, phone: str, error: str) -> str:
     escalation, _ = svc.escalations.open({
         "reason": "general", "intent": None, "channel": "whatsapp", "phone": phone,
         "note": f"The assistant could not answer the customer's last message ({error[:200]})."})
@@ -60,13 +60,12 @@ def hand_off(svc: Any, cs: ChannelSettings, phone: str, error: str) -> str:
     return f"escalated:{escalation['id']}"
 
 
-def check_waiting_escalations() -> int:
+def check_waiting_escalations(svc: WhatsAppDeps) -> int:
     """Tell customers nobody has picked up within AGENT_WAIT_MINUTES when a person will answer.
 
     Once per escalation; the escalation stays open. Returns how many customers were told.
     """
-    svc = worker_services()
-    cs = ChannelSettings.from_settings(svc.settings)
+    cs = svc.channel
     now = svc.clock.now()
     told = 0
     for escalation_id, phone in svc.escalations.overdue("whatsapp", timedelta(minutes=cs.agent_wait_minutes), now):

@@ -2,33 +2,13 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import requests
 
+from orderline.ports import AssistantUnavailable, BotMessage, Parse
+
 log = logging.getLogger(__name__)
-
-
-class AssistantUnavailable(Exception):
-    """Rasa did not answer in time, or answered with an error."""
-
-
-@dataclass(frozen=True)
-class BotMessage:
-    text: str = ""
-    buttons: tuple[dict[str, str], ...] = ()
-    image: Optional[str] = None
-    custom: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Parse:
-    """What the NLU made of a sender's latest message."""
-
-    text: str
-    intent: str
-    confidence: Optional[float]
 
 
 class RasaClient:

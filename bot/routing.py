@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass, fields
 from datetime import datetime, time
 from typing import Any, Iterable, Optional
@@ -15,7 +14,8 @@ from typing import Any, Iterable, Optional
 import redis
 from sqlalchemy import select
 
-from bot.rasa_client import BotMessage
+from edge.text import MAX_TEXT, clean_text  # noqa: F401  (the channel's field cleaner)
+from orderline.ports import BotMessage
 from orderline.models import Conversation, Customer
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,6 @@ log = logging.getLogger(__name__)
 # say it about orders ("cancel" is the cancel_order intent), not about messages.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
-MAX_TEXT = 4000
 # Template quick-reply payloads that name an intent of the assistant (domain.yml) go to Rasa as
 # `/intent`; any other payload is sent as the button's visible text, which the NLU understands.
 BUTTON_INTENTS = frozenset({"order_status", "change_address", "reschedule_delivery", "payment_query",
@@ -71,12 +70,6 @@ class Incoming:
     media: tuple[dict[str, str], ...]
     button_payload: Optional[str]
     button_text: Optional[str]
-
-
-def clean_text(raw: Optional[str], limit: int = MAX_TEXT) -> str:
-    """Text safe to store anywhere: no NULs or other control characters, bounded length."""
-    text = re.sub(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]", "", raw or "")
-    return text.strip()[:limit]
 
 
 def media_of(form: Any) -> tuple[dict[str, str], ...]:

@@ -15,8 +15,8 @@ from bot import intents, routing, twiml
 from bot.rasa_client import AssistantUnavailable
 from bot.routing import ChannelSettings, Incoming
 from orderline.phones import InvalidPhone, normalise_phone
-from web.services import Services, services
-from web.twilio_auth import twilio_signed
+from bot.deps import WhatsAppDeps, deps
+from edge.twilio_auth import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("whatsapp", __name__)
@@ -32,26 +32,10 @@ def inbound() -> Response:
         log.warning("signed WhatsApp webhook without a usable From")
         return Response("From must be a phone number", status=400, mimetype="text/plain")
     try:
-        return twiml.xml(answer(services(), incoming))
+        return twiml.xml(answer(deps(), incoming))
     except Exception:
         log.exception("WhatsApp message %s from %s failed", incoming.sid, incoming.phone)
         return twiml.xml(twiml.message(routing.APOLOGY))
-
-
-@bp.post("/twilio/message-status")
-@twilio_signed
-def message_status() -> Response:
-    sid = routing.clean_text(request.form.get("MessageSid"), 64)
-    status = routing.clean_text(request.form.get("MessageStatus") or request.form.get("SmsStatus"), 20).lower()
-    error_code = routing.clean_text(request.form.get("ErrorCode"), 20) or None
-    try:
-        if not (sid and status):
-            log.warning("status callback without MessageSid or MessageStatus")
-        elif not services().sender.record_status(sid, status, error_code):
-            log.info("status %s for unknown message %s", status, sid)
-    except Exception:
-        log.exception("status callback for %s failed", sid)
-    return Response("", status=200, mimetype="text/plain")
 
 
 def parse(form: Any) -> Incoming:
@@ -68,7 +52,7 @@ def parse(form: Any) -> Incoming:
     )
 
 
-def answer(svc: Services, incoming: Incoming) -> str:
+def answer(svc: WhatsAppDeps, incoming: Incoming) -> str:
     """Record the message once, then decide who answers it; returns the TwiML reply."""
     store, phone = svc.conversations, incoming.phone
     got = store.record_inbound(phone, "whatsapp", incoming.text or incoming.button_text or "", sid=incoming.sid,
@@ -76,7 +60,7 @@ def answer(svc: Services, incoming: Incoming) -> str:
                                media=[dict(m) for m in incoming.media])
     if got.duplicate:
         return twiml.empty()
-    cs = ChannelSettings.from_settings(svc.settings)
+    cs = svc.channel
     consent = routing.consent_change(incoming.text)
     if consent is not None:
         store.set_opt_out(phone, consent)
@@ -107,11 +91,9 @@ def answer(svc: Services, incoming: Incoming) -> str:
     try:
         bot_messages = svc.rasa.send(phone, text, meta, timeout=cs.rasa_timeout)
     except AssistantUnavailable as exc:
-        from bot.jobs import finish_turn
-
         log.warning("Rasa did not answer %s inline (%s); finishing in the background", incoming.sid, exc)
-        svc.queue.enqueue(finish_turn, phone, text, meta, message_id=got.message_id,
-                          job_timeout=int(cs.rasa_retry_timeout) + 60)
+        svc.jobs.enqueue("finish_turn", phone, text, meta, message_id=got.message_id,
+                         timeout=int(cs.rasa_retry_timeout) + 60)
         return say(svc, phone, replies + [(routing.HOLDING, None, "system")])
     intents.after_response(partial(intents.record_parse, svc.rasa, store, got.message_id, phone, text))
 
@@ -127,7 +109,7 @@ def answer(svc: Services, incoming: Incoming) -> str:
     return say(svc, phone, replies)
 
 
-def say(svc: Services, phone: str, replies: list[Reply]) -> str:
+def say(svc: WhatsAppDeps, phone: str, replies: list[Reply]) -> str:
     """Store each inline reply in the transcript, then build the TwiML that delivers them."""
     for text, media_url, author in replies:
         stored = text + (f"\n[image] {media_url}" if media_url else "")

@@ -17,7 +17,7 @@ from orderline.errors import ClaimConflict, EscalationNotFound, RuleViolation
 from orderline.escalations import ACTIVE
 from orderline.models import Conversation, Escalation
 from orderline.phones import normalise_phone
-from web.services import Services
+from console.deps import ConsoleDeps
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 1600  # Twilio's limit for one WhatsApp body
@@ -41,7 +41,7 @@ class Outcome:
                 **self.details}
 
 
-def claim(svc: Services, agent: AgentUser, esc_id: int, takeover: bool = False) -> Outcome:
+def claim(svc: ConsoleDeps, agent: AgentUser, esc_id: int, takeover: bool = False) -> Outcome:
     try:
         before = svc.escalations.get(esc_id)
         esc = svc.escalations.claim(esc_id, agent.id, takeover=takeover)
@@ -57,7 +57,7 @@ def claim(svc: Services, agent: AgentUser, esc_id: int, takeover: bool = False) 
     return Outcome(True, "claimed", "You have claimed this conversation.", esc)
 
 
-def reply(svc: Services, agent: AgentUser, phone: str, text: str) -> Outcome:
+def reply(svc: ConsoleDeps, agent: AgentUser, phone: str, text: str) -> Outcome:
     """Send the agent's text over WhatsApp; the sender decides (consent, 24-hour window)."""
     text = (text or "").strip()
     if not text:
@@ -85,7 +85,7 @@ def reply(svc: Services, agent: AgentUser, phone: str, text: str) -> Outcome:
                                                     "reason": result.reason})
 
 
-def note(svc: Services, agent: AgentUser, phone: str, text: str) -> Outcome:
+def note(svc: ConsoleDeps, agent: AgentUser, phone: str, text: str) -> Outcome:
     """An internal note in the transcript; the customer never sees it."""
     text = (text or "").strip()
     if not text:
@@ -101,7 +101,7 @@ def note(svc: Services, agent: AgentUser, phone: str, text: str) -> Outcome:
     return Outcome(True, "noted", "Note added (only agents see it).", esc, {"message_id": message_id})
 
 
-def resolve(svc: Services, agent: AgentUser, esc_id: int, resolution: str = "resolved") -> Outcome:
+def resolve(svc: ConsoleDeps, agent: AgentUser, esc_id: int, resolution: str = "resolved") -> Outcome:
     """Close the escalation; the bot owns the conversation again, in the app and in Rasa."""
     try:
         before = svc.escalations.get(esc_id)
@@ -129,17 +129,17 @@ def resolve(svc: Services, agent: AgentUser, esc_id: int, resolution: str = "res
                    {"rasa_resumed": rasa_resumed, "customer_notice": told.status})
 
 
-def active_escalation(svc: Services, phone: str) -> Optional[dict[str, Any]]:
+def active_escalation(svc: ConsoleDeps, phone: str) -> Optional[dict[str, Any]]:
     """Like EscalationService.active_for, which nests two sessions and so deadlocks on SQLite."""
     return _find_escalation(svc, phone, active_only=True)
 
 
-def latest_escalation(svc: Services, phone: str) -> Optional[dict[str, Any]]:
+def latest_escalation(svc: ConsoleDeps, phone: str) -> Optional[dict[str, Any]]:
     """The active escalation for this phone, else its most recent one (for context)."""
     return _find_escalation(svc, phone, active_only=True) or _find_escalation(svc, phone, active_only=False)
 
 
-def _find_escalation(svc: Services, phone: str, active_only: bool) -> Optional[dict[str, Any]]:
+def _find_escalation(svc: ConsoleDeps, phone: str, active_only: bool) -> Optional[dict[str, Any]]:
     stmt = (select(Escalation.id).join(Conversation, Escalation.conversation_id == Conversation.id)
             .where(Conversation.phone == normalise_phone(phone)).order_by(Escalation.id.desc()).limit(1))
     if active_only:

@@ -17,8 +17,8 @@ from console.queue import queue_items
 from orderline.conversations import events_channel
 from orderline.escalations import REASONS
 from orderline.phones import InvalidPhone, normalise_phone
-from web.jsonapi import BadJson, error, json_body
-from web.services import services
+from edge.jsonapi import BadJson, error, json_body
+from console.deps import deps
 
 log = logging.getLogger(__name__)
 STATUS = {"not_found": 404, "invalid": 422, "conflict": 409, "not_allowed": 409, "refused": 409,
@@ -30,7 +30,7 @@ def api_queue():
     reason = request.args.get("reason") or None
     if reason not in (None, *REASONS):
         return error(422, "validation_error", "reason is one of " + ", ".join(REASONS))
-    items = queue_items(services(), reason)
+    items = queue_items(deps(), reason)
     for item in items:
         item["url"] = url_for("console.conversation", phone=item["phone"])
     return jsonify(escalations=items, agent=current_user.name)
@@ -39,34 +39,34 @@ def api_queue():
 @bp.get("/api/conversations/<phone>")
 def api_conversation(phone: str):
     phone = _phone(phone)
-    svc = services()
+    svc = deps()
     return jsonify(phone=phone, state=svc.conversations.state(phone), escalation=actions.latest_escalation(svc, phone),
                    transcript=svc.conversations.transcript(phone))
 
 
 @bp.post("/api/escalations/<int:esc_id>/claim")
 def api_claim(esc_id: int):
-    return _answer(actions.claim(services(), current_user, esc_id, takeover=bool(json_body().get("takeover"))))
+    return _answer(actions.claim(deps(), current_user, esc_id, takeover=bool(json_body().get("takeover"))))
 
 
 @bp.post("/api/conversations/<phone>/reply")
 def api_reply(phone: str):
-    return _answer(actions.reply(services(), current_user, _phone(phone), str(json_body().get("text") or "")))
+    return _answer(actions.reply(deps(), current_user, _phone(phone), str(json_body().get("text") or "")))
 
 
 @bp.post("/api/conversations/<phone>/note")
 def api_note(phone: str):
-    return _answer(actions.note(services(), current_user, _phone(phone), str(json_body().get("text") or "")))
+    return _answer(actions.note(deps(), current_user, _phone(phone), str(json_body().get("text") or "")))
 
 
 @bp.post("/api/escalations/<int:esc_id>/resolve")
 def api_resolve(esc_id: int):
-    return _answer(actions.resolve(services(), current_user, esc_id, "resolved"))
+    return _answer(actions.resolve(deps(), current_user, esc_id, "resolved"))
 
 
 @bp.post("/api/escalations/<int:esc_id>/handback")
 def api_hand_back(esc_id: int):
-    return _answer(actions.resolve(services(), current_user, esc_id, "handed_back"))
+    return _answer(actions.resolve(deps(), current_user, esc_id, "handed_back"))
 
 
 @bp.get("/api/events")
@@ -77,7 +77,7 @@ def api_events():
     EventSource reconnects by itself. A comment every CONSOLE_SSE_HEARTBEAT seconds keeps
     proxies from closing it and lets the server notice a client that went away.
     """
-    cache = services().redis
+    cache = deps().redis
     pubsub = cache.pubsub(ignore_subscribe_messages=True)
     try:
         pubsub.subscribe(events_channel(cache))

@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, Length
 
 from console import bp, csrf, login_manager
 from console.agents import AgentUser, authenticate, load_agent
-from web.services import services
+from console.deps import deps
 
 PUBLIC_ENDPOINTS = {"console.login", "console.static"}
 
@@ -25,7 +25,7 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def _load_user(agent_id: str) -> Optional[AgentUser]:
-    return load_agent(services().sessions, agent_id)
+    return load_agent(deps().sessions, agent_id)
 
 
 def is_api() -> bool:
@@ -59,7 +59,7 @@ def login():
         return redirect(url_for("console.queue"))
     error = None
     if form.validate_on_submit():
-        agent = authenticate(services().sessions, form.name.data or "", form.password.data or "")
+        agent = authenticate(deps().sessions, form.name.data or "", form.password.data or "")
         if agent is not None:
             login_user(agent)
             return redirect(safe_next(request.args.get("next")) or url_for("console.queue"))

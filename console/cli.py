@@ -7,7 +7,7 @@ import click
 
 from console import bp
 from console.agents import AgentError, create_agent, list_agents
-from web.services import services
+from console.deps import deps
 
 bp.cli.help = "Agents who sign in to the console at /agent."
 
@@ -21,7 +21,7 @@ def create_cmd(name: str, password_stdin: bool) -> None:
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        agent = create_agent(services().sessions, name, password)
+        agent = create_agent(deps().sessions, name, password)
     except AgentError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created agent {agent.name} (id {agent.id})")
@@ -29,5 +29,5 @@ def create_cmd(name: str, password_stdin: bool) -> None:
 
 @bp.cli.command("list", help="List the agents.")
 def list_cmd() -> None:
-    for agent in list_agents(services().sessions):
+    for agent in list_agents(deps().sessions):
         click.echo(f"{agent.id}\t{agent.name}")

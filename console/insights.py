@@ -17,7 +17,7 @@ from console import bp, charts
 from console.charts import Bar, Segment
 from orderline import insights
 from orderline.errors import InvalidInput
-from web.services import services
+from console.deps import deps
 
 COLUMN_LABELS = {
     "channel": "Channel", "intent": "Intent", "conversations": "Conversations", "contained": "Contained",
@@ -69,14 +69,14 @@ def cell(value: Any) -> str:
 
 
 def requested_range() -> insights.DateRange:
-    svc = services()
+    svc = deps()
     return insights.parse_range(request.args.get("from") or None, request.args.get("to") or None,
                                 svc.clock.today(), svc.clock.tz)
 
 
 @bp.get("/insights")
 def insights_page():
-    svc = services()
+    svc = deps()
     today = svc.clock.today()
     page = {"presets": presets(today), "today": today, "columns": COLUMN_LABELS, "label": label, "cell": cell}
     try:
@@ -102,7 +102,7 @@ def insights_csv(name: str):
         rng = requested_range()
     except InvalidInput as exc:
         return Response(range_message(exc) + "\n", status=400, mimetype="text/plain")
-    svc = services()
+    svc = deps()
     table = insights.report(svc.engine, rng, svc.clock.now(), [name])[name]
     filename = f"orderline-{name}-{rng.first.isoformat()}-{rng.last.isoformat()}.csv"
     return Response(to_csv(table), mimetype="text/csv",

@@ -8,12 +8,12 @@ from console.actions import latest_escalation
 from orderline.errors import OrderNotFound
 from orderline.models import Order
 from orderline.present import order_dict
-from web.services import Services
+from console.deps import ConsoleDeps
 
 WINDOW = timedelta(hours=24)
 
 
-def queue_items(svc: Services, reason: Optional[str] = None) -> list[dict[str, Any]]:
+def queue_items(svc: ConsoleDeps, reason: Optional[str] = None) -> list[dict[str, Any]]:
     """Open and claimed escalations: most urgent first, then the longest waiting."""
     items = [e for e in svc.escalations.list("active") if reason is None or e["reason"] == reason]
     return sorted(items, key=lambda e: (e["priority"], e["created_at"] or "", e["id"]))
@@ -26,7 +26,7 @@ def reason_counts(items: list[dict[str, Any]]) -> dict[str, int]:
     return counts
 
 
-def conversation_context(svc: Services, phone: str, order_ref: Optional[str] = None) -> dict[str, Any]:
+def conversation_context(svc: ConsoleDeps, phone: str, order_ref: Optional[str] = None) -> dict[str, Any]:
     esc = latest_escalation(svc, phone)
     conv = svc.conversations.conversation(phone)
     orders = svc.orders.for_phone(phone, limit=10)

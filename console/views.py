@@ -11,7 +11,7 @@ from console.queue import conversation_context, queue_items, reason_counts
 from orderline.escalations import REASONS
 from orderline.errors import EscalationNotFound
 from orderline.phones import InvalidPhone, normalise_phone
-from web.services import services
+from console.deps import deps
 
 
 @bp.get("/")
@@ -19,7 +19,7 @@ def queue():
     reason = request.args.get("reason") or None
     if reason not in (None, *REASONS):
         reason = None
-    everyone = queue_items(services())
+    everyone = queue_items(deps())
     items = [e for e in everyone if reason is None or e["reason"] == reason]
     return render_template("console/queue.html", items=items, reason=reason, reasons=REASONS,
                            counts=reason_counts(everyone))
@@ -28,7 +28,7 @@ def queue():
 @bp.get("/escalations/<int:esc_id>")
 def escalation(esc_id: int):
     try:
-        esc = services().escalations.get(esc_id)
+        esc = deps().escalations.get(esc_id)
     except EscalationNotFound:
         abort(404)
     return redirect(url_for("console.conversation", phone=esc["phone"]))
@@ -37,9 +37,9 @@ def escalation(esc_id: int):
 @bp.get("/conversations/<phone>")
 def conversation(phone: str):
     phone = phone_or_404(phone)
-    ctx = conversation_context(services(), phone, request.args.get("order"))
+    ctx = conversation_context(deps(), phone, request.args.get("order"))
     order = ctx.get("order")
-    ctx["notifications"] = services().notifier.for_order(order["order_id"]) if order else []
+    ctx["notifications"] = deps().notifier.for_order(order["order_id"]) if order else []
     return render_template("console/conversation.html", **ctx)
 
 
@@ -47,7 +47,7 @@ def conversation(phone: str):
 def resend_notification(notification_id: int):
     """Send a proactive message again, now (recorded in the audit log)."""
     phone = phone_or_404(request.form.get("phone", ""))
-    outcome = services().notifier.resend(notification_id, f"agent:{current_user.name}")
+    outcome = deps().notifier.resend(notification_id, f"agent:{current_user.name}")
     if outcome.status == "sent":
         flash("Notification sent again.", "ok")
     elif outcome.status == "not_resendable":
@@ -59,31 +59,31 @@ def resend_notification(notification_id: int):
 
 @bp.post("/escalations/<int:esc_id>/claim")
 def claim(esc_id: int):
-    outcome = actions.claim(services(), current_user, esc_id, takeover=request.form.get("takeover") == "1")
+    outcome = actions.claim(deps(), current_user, esc_id, takeover=request.form.get("takeover") == "1")
     return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
 
 
 @bp.post("/conversations/<phone>/reply")
 def reply(phone: str):
     phone = phone_or_404(phone)
-    return back(actions.reply(services(), current_user, phone, request.form.get("text", "")), phone)
+    return back(actions.reply(deps(), current_user, phone, request.form.get("text", "")), phone)
 
 
 @bp.post("/conversations/<phone>/note")
 def note(phone: str):
     phone = phone_or_404(phone)
-    return back(actions.note(services(), current_user, phone, request.form.get("text", "")), phone)
+    return back(actions.note(deps(), current_user, phone, request.form.get("text", "")), phone)
 
 
 @bp.post("/escalations/<int:esc_id>/resolve")
 def resolve(esc_id: int):
-    outcome = actions.resolve(services(), current_user, esc_id, "resolved")
+    outcome = actions.resolve(deps(), current_user, esc_id, "resolved")
     return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
 
 
 @bp.post("/escalations/<int:esc_id>/handback")
 def hand_back(esc_id: int):
-    outcome = actions.resolve(services(), current_user, esc_id, "handed_back")
+    outcome = actions.resolve(deps(), current_user, esc_id, "handed_back")
     return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
 
 

@@ -15,20 +15,18 @@ from typing import Any, Optional, Sequence
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import intents
-from bot.rasa_client import AssistantUnavailable
 from ivr import twiml
 from ivr.config import VoiceConfig
 from ivr.prompts import lang_of, reason_words, t
 from ivr.session import CallSession, SessionStore
 from ivr.speech import order_ref, payment_sentences, say_date, speakable, spell_out, status_sentence
-from messaging.sender import Template
 from orderline import rules
 from orderline.customers import remember_language
 from orderline.errors import DomainError, InvalidInput, OrderNotFound, RescheduleNotAllowed
 from orderline.models import Order
 from orderline.phones import InvalidPhone, normalise_phone
+from orderline.ports import AssistantUnavailable, Template
 from orderline.present import order_dict
-from web.services import Services
 
 log = logging.getLogger(__name__)
 MAX_SILENT_TURNS = 2  # reprompts before a person takes over
@@ -52,7 +50,7 @@ def caller_phone(raw: str) -> Optional[str]:
 
 
 class CallFlow:
-    def __init__(self, services: Services, config: VoiceConfig) -> None:
+    def __init__(self, services: Any, config: VoiceConfig) -> None:
         self.svc = services
         self.cfg = config
         self.store = SessionStore(services.redis)

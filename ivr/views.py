@@ -15,11 +15,16 @@ from ivr import twiml
 from ivr.config import voice_config
 from ivr.flow import CallFlow, agent_pin_ok, caller_phone
 from ivr.prompts import t
-from web.services import services
-from web.twilio_auth import twilio_signed
+from edge import deps as adapter_deps
+from edge.twilio_auth import twilio_signed
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/twilio/voice")
+
+
+def services():
+    """The collaborators the wiring installed with this blueprint."""
+    return adapter_deps.of(bp)
 
 
 def xml(doc: str) -> Response:

@@ -1,20 +1,23 @@
-"""Background jobs run by the RQ worker (`rq worker orderline`), and the periodic ones (`rq cron`)."""
+"""The notification and courier-event jobs. `wiring.worker` runs them with their collaborators."""
 from __future__ import annotations
 
 import atexit
-import contextlib
 import logging
 import os
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable, Iterator, Optional
+from typing import Callable, Optional
 
 import redis
 
+from messaging.notifier import Notifier
+from orderline.inbox import TrackingInbox
+from orderline.jobs import JobQueue
+
 log = logging.getLogger(__name__)
-_services: Optional[Any] = None
 # Set while a drain job is queued, so the webhook enqueues one per burst, not one per event.
 # It expires in case the queued job is lost; `rq cron` also drains every 30 s.
 DRAIN_FLAG = "orderline:inbox:drain-queued"
@@ -22,58 +25,44 @@ DRAIN_FLAG_TTL = 15
 SEND_CHUNK = 50  # notifications checked and sent together (and per `send_notifications` job)
 
 
-def worker_services() -> Any:
-    """The worker process's services, built once from the environment."""
-    global _services
-    if _services is None:
-        from orderline.settings import Settings
-        from web.services import Services
+@dataclass(frozen=True)
+class NotifyJobs:
+    """What the notification and courier-event jobs work with."""
 
-        _services = Services.build(Settings.from_env())
-    return _services
+    notifier: Notifier
+    inbox: TrackingInbox
+    redis: redis.Redis
+    jobs: JobQueue
 
-
-@contextlib.contextmanager
-def bound_services(services: Any) -> Iterator[Any]:
-    """Run jobs in this process against `services` (an in-process worker in tests), then restore."""
-    global _services
-    previous, _services = _services, services
-    try:
-        yield services
-    finally:
-        _services = previous
+    def enqueue_notifications(self, ids: list[int]) -> None:
+        """Best effort: the periodic dispatcher finds anything not enqueued here."""
+        for start in range(0, len(ids), SEND_CHUNK):
+            try:
+                self.jobs.enqueue("send_notifications", ids[start:start + SEND_CHUNK])
+            except redis.RedisError:
+                return
 
 
-def deliver_message(message_id: int) -> str:
-    """Retry one outbound message (scheduled by the sender after a transient failure)."""
-    return worker_services().sender.retry(message_id).status
-
-
-def process_notification(notification_id: int) -> str:
+def process_notification(deps: NotifyJobs, notification_id: int) -> str:
     """Send one proactive notification, or hold it (quiet hours, rate limit, retry) and come back."""
-    svc = worker_services()
-    outcome = svc.notifier.process(notification_id)
+    outcome = deps.notifier.process(notification_id)
     if outcome.retry_in is not None:
-        svc.queue.enqueue_in(timedelta(seconds=outcome.retry_in), process_notification, notification_id)
+        deps.jobs.enqueue_in(timedelta(seconds=outcome.retry_in), "process_notification", notification_id)
     return outcome.status
 
 
-def send_notifications(notification_ids: list[int]) -> dict[str, int]:
+def send_notifications(deps: NotifyJobs, notification_ids: list[int]) -> dict[str, int]:
     """Send a batch of notifications; held ones come back on their own (like `process_notification`)."""
-    return _send(worker_services(), notification_ids)
-
-
-def _send(svc: Any, notification_ids: list[int]) -> dict[str, int]:
     if not notification_ids:
         return {}
-    outcomes = svc.notifier.process_many(notification_ids)
+    outcomes = deps.notifier.process_many(notification_ids)
     for notification_id, outcome in outcomes.items():
         if outcome.retry_in is not None:
-            svc.queue.enqueue_in(timedelta(seconds=outcome.retry_in), process_notification, notification_id)
+            deps.jobs.enqueue_in(timedelta(seconds=outcome.retry_in), "process_notification", notification_id)
     return dict(Counter(o.status for o in outcomes.values()))
 
 
-def request_drain(svc: Any) -> bool:
+def request_drain(cache: redis.Redis, jobs: JobQueue) -> bool:
     """Make sure a `drain_inbox` job is queued: one Redis round trip when one already is.
 
     Called after an event is committed to the inbox. The job clears the flag before it reads
@@ -82,10 +71,10 @@ def request_drain(svc: Any) -> bool:
     (the event waits for the periodic drain).
     """
     try:
-        if svc.redis.set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_TTL):
+        if cache.set(DRAIN_FLAG, 1, nx=True, ex=DRAIN_FLAG_TTL):
             # At the front: applying is quick and decides what to send; behind other jobs it
             # would only wait and make the next batch bigger.
-            svc.queue.enqueue(drain_inbox, at_front=True)
+            jobs.enqueue("drain_inbox", at_front=True)
         return True
     except redis.RedisError:
         log.warning("cannot queue an inbox drain; the periodic drain will apply the event")
@@ -142,41 +131,38 @@ class DrainRequests:
             time.sleep(self.interval)  # groups committed meanwhile share the next request
 
 
-def drain_inbox() -> int:
+def drain_inbox(deps: NotifyJobs) -> int:
     """Apply one batch of accepted courier events, then send the notifications it wrote.
 
     A full batch queues the next drain before sending, so another worker applies the next
     batch meanwhile: with several workers, a backlog is applied and sent in parallel.
     """
-    svc = worker_services()
-    svc.redis.delete(DRAIN_FLAG)
-    done = svc.inbox.drain_batch()
+    deps.redis.delete(DRAIN_FLAG)
+    done = deps.inbox.drain_batch()
     if done.full:
-        request_drain(svc)
+        request_drain(deps.redis, deps.jobs)
     for start in range(0, len(done.notification_ids), SEND_CHUNK):
         try:
-            _send(svc, done.notification_ids[start:start + SEND_CHUNK])
+            send_notifications(deps, done.notification_ids[start:start + SEND_CHUNK])
         except Exception:  # noqa: BLE001 - the rows are committed; `dispatch_due` sends them
             log.exception("could not send notifications %s now", done.notification_ids[start:start + SEND_CHUNK])
     return done.processed
 
 
-def purge_inbox() -> int:
+def purge_inbox(deps: NotifyJobs) -> int:
     """Periodic: forget courier events applied more than a few days ago."""
-    return worker_services().inbox.purge()
+    return deps.inbox.purge()
 
 
-def dispatch_due() -> int:
+def dispatch_due(deps: NotifyJobs) -> int:
     """Periodic: enqueue every notification that is due (held ones, and any a crash left behind)."""
-    svc = worker_services()
-    ids = svc.notifier.due()
-    svc.enqueue_notifications(ids)
+    ids = deps.notifier.due()
+    deps.enqueue_notifications(ids)
     return len(ids)
 
 
-def scan_delays() -> int:
+def scan_delays(deps: NotifyJobs) -> int:
     """Periodic: find late or silent shipments and queue their 'delayed' notices."""
-    svc = worker_services()
-    ids = svc.notifier.scan_delays()
-    svc.enqueue_notifications(ids)
+    ids = deps.notifier.scan_delays()
+    deps.enqueue_notifications(ids)
     return len(ids)

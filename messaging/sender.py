@@ -26,6 +26,7 @@ from orderline.clock import Clock
 from orderline.conversations import WINDOW, ConversationStore, events_channel
 from orderline.models import Conversation, Customer, Message
 from orderline.phones import normalise_phone
+from orderline.ports import SendResult, Template
 from orderline.redact import redact
 from orderline.settings import Settings
 
@@ -37,14 +38,6 @@ PERMANENT_CODES = {"63016", "63024", "63032", "21211", "21610", "21614", "63003"
 # to Twilio's US API from India), so a batch of notifications overlaps them.
 SEND_CONCURRENCY = 8
 MESSAGES, CONVERSATIONS, CUSTOMERS = Message.__table__, Conversation.__table__, Customer.__table__
-
-
-@dataclass(frozen=True)
-class Template:
-    """An approved WhatsApp template: Twilio Content SID plus its variables."""
-
-    content_sid: str
-    variables: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -75,18 +68,6 @@ class _Written:
     results: list["SendResult"] = field(default_factory=list)
     calls: list[_Call] = field(default_factory=list)
     phones: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class SendResult:
-    message_id: Optional[int]
-    status: str  # sent, outbox, refused, retrying, failed (queued/sending: written, not yet sent)
-    sid: Optional[str] = None
-    reason: Optional[str] = None
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("sent", "outbox")
 
 
 class WhatsAppSender:

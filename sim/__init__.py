@@ -6,7 +6,7 @@ production unless SIMULATOR_ENABLED=true, and even then it never signs (`sim.sig
 """
 from flask import Blueprint, abort
 
-from web.services import services
+from sim.deps import deps
 
 bp = Blueprint("sim", __name__, url_prefix="/try", template_folder="templates", static_folder="static",
                static_url_path="/static")
@@ -14,7 +14,7 @@ bp = Blueprint("sim", __name__, url_prefix="/try", template_folder="templates", 
 
 @bp.before_request
 def _only_when_enabled() -> None:
-    if not services().settings.simulator_on:
+    if not deps().settings.simulator_on:
         abort(404)
 
 

@@ -6,17 +6,17 @@ from typing import Any, Optional
 from sqlalchemy import select
 
 from orderline.models import Customer
-from web.services import Services
+from sim.deps import SimDeps
 
 
-def demo_customers(svc: Services, limit: int = 100) -> list[dict[str, str]]:
+def demo_customers(svc: SimDeps, limit: int = 100) -> list[dict[str, str]]:
     with svc.sessions() as session:
         rows = session.execute(select(Customer.phone, Customer.name, Customer.language)
                                .order_by(Customer.phone).limit(limit)).all()
     return [{"phone": phone, "name": name, "language": language} for phone, name, language in rows]
 
 
-def customer(svc: Services, phone: str) -> dict[str, Any]:
+def customer(svc: SimDeps, phone: str) -> dict[str, Any]:
     """The customer at `phone` (maybe a stranger) and their orders, newest first."""
     orders = svc.orders.for_phone(phone)
     person: Optional[Customer] = orders[0].customer if orders else None

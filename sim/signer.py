@@ -1,13 +1,13 @@
 """Sign simulated Twilio webhooks exactly as Twilio does, and never in production.
 
 Twilio signs the full URL it calls (PUBLIC_BASE_URL + path, query included) and the POSTed
-form fields with the account's auth token; `web.twilio_auth` checks the same thing, so a
+form fields with the account's auth token; `edge.twilio_auth` checks the same thing, so a
 request signed here runs the whole production path.
 """
 from __future__ import annotations
 
 from orderline.settings import Settings
-from web.twilio_auth import sign
+from edge.twilio_auth import sign
 
 
 class SigningRefused(Exception):

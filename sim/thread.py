@@ -12,9 +12,8 @@ from typing import Any, Optional
 
 from sqlalchemy import select
 
-from bot import routing
 from orderline.models import Customer, Notification, Order
-from web.services import Services
+from sim.deps import SimDeps
 
 TICKS = {"received": None, "queued": "pending", "sending": "pending", "retrying": "pending", "sent": "sent",
          "outbox": "delivered", "delivered": "delivered", "read": "read", "refused": "not_sent",
@@ -27,7 +26,7 @@ SCALE = re.compile(r"\b1 \([^)]*\) (?:to|se) 5 \(")
 YES_NO = re.compile(r"\bYES\b.*\bNO\b", re.S)
 
 
-def thread(svc: Services, phone: str, limit: int = 200) -> dict[str, Any]:
+def thread(svc: SimDeps, phone: str, limit: int = 200) -> dict[str, Any]:
     """Everything the customer's WhatsApp would show, oldest first, with quick replies for the last message."""
     store = svc.conversations
     items = [message_item(m) for m in store.transcript(phone, limit=limit * 2)
@@ -35,7 +34,7 @@ def thread(svc: Services, phone: str, limit: int = 200) -> dict[str, Any]:
     items += [notice_item(n, svc.clock.now()) for n in unsent_notifications(svc, phone)]
     items.sort(key=lambda item: datetime.fromisoformat(item["at"]))  # stable: ties keep transcript order
     return {"phone": phone, "state": store.state(phone), "window_open": store.window_open(phone), "items": items,
-            "quick_replies": quick_replies(items, routing.offered_buttons(svc.redis, phone))}
+            "quick_replies": quick_replies(items, svc.offered_buttons(phone))}
 
 
 def message_item(m: dict[str, Any]) -> dict[str, Any]:
@@ -63,7 +62,7 @@ def author_label(author: str) -> str:
     return {"bot": "Assistant", "system": "Orderline", "ivr": "Orderline (from your call)"}.get(author, author)
 
 
-def unsent_notifications(svc: Services, phone: str) -> list[tuple[Notification, str]]:
+def unsent_notifications(svc: SimDeps, phone: str) -> list[tuple[Notification, str]]:
     """The customer's notifications that have no message yet: pending, held, skipped."""
     with svc.sessions() as session:
         rows = session.execute(

@@ -11,13 +11,13 @@ from sim import bp, customers, shipments, thread, voice, whatsapp
 from sim.app_client import AppClient, AppUnreachable
 from sim.signer import SigningRefused
 from sim.twiml_walker import Input, Keys, Silence, Speech
-from web.jsonapi import BadJson, error, json_body
-from web.services import Services, services
+from edge.jsonapi import BadJson, error, json_body
+from sim.deps import SimDeps, deps
 
 
 @bp.get("")
 def page():
-    svc = services()
+    svc = deps()
     people = [] if svc.settings.production else customers.demo_customers(svc)
     return render_template("sim/try.html", customers=people, production=svc.settings.production,
                            poll_ms=1000)
@@ -35,7 +35,7 @@ def whatsapp_thread():
 
 @bp.post("/api/whatsapp")
 def whatsapp_send():
-    def run(svc: Services) -> dict[str, Any]:
+    def run(svc: SimDeps) -> dict[str, Any]:
         body = json_body()
         phone, text = normalise_phone(str(body.get("phone", ""))), str(body.get("text", "")).strip()[:4000]
         if not text:
@@ -64,7 +64,7 @@ def call_hangup(call_sid: str):
 
 @bp.post("/api/shipments")
 def shipment_event():
-    def run(svc: Services) -> dict[str, Any]:
+    def run(svc: SimDeps) -> dict[str, Any]:
         body = json_body()
         event = str(body.get("event", ""))
         if event not in shipments.EVENTS:
@@ -76,9 +76,9 @@ def shipment_event():
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def guarded(work: Callable[[Services], Any]) -> Any:
+def guarded(work: Callable[[SimDeps], Any]) -> Any:
     """Run one simulator action; refuse in production; map failures to JSON errors."""
-    svc = services()
+    svc = deps()
     if svc.settings.production:
         return error(403, "production", "ORDERLINE_ENV is production: the simulator never signs Twilio requests, "
                                         "fakes courier events or shows customers' threads there.")
@@ -102,7 +102,7 @@ def phone_arg() -> str:
     return normalise_phone(request.args.get("phone", ""))
 
 
-def phone_of(svc: Services) -> voice.Phone:
+def phone_of(svc: SimDeps) -> voice.Phone:
     return voice.Phone(AppClient(svc.settings), voice.CallStore(svc.redis))
 
 

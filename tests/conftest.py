@@ -16,8 +16,8 @@ from orderline.importer import import_orders
 from orderline.models import Base
 from orderline.orders import OrderService
 from orderline.settings import Settings
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 
 IST = ZoneInfo("Asia/Kolkata")
 NOW = datetime(2026, 11, 28, 11, 0, tzinfo=IST)  # a Saturday morning in India

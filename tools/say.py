@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orderline.phones import normalise_phone  # noqa: E402
 from orderline.settings import Settings  # noqa: E402
-from web.twilio_auth import sign  # noqa: E402
+from edge.twilio_auth import sign  # noqa: E402
 
 
 def main() -> int:

@@ -9,15 +9,21 @@ from werkzeug.exceptions import HTTPException
 from orderline.errors import DomainError
 from orderline.phones import InvalidPhone
 from orderline.present import order_dict
-from web.jsonapi import BadJson, domain_error, error, json_body, json_bytes
-from web.services import services
+from edge.jsonapi import BadJson, domain_error, error, json_body, json_bytes
+from edge import deps as adapter_deps
+from web.deps import ApiDeps
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
+def deps() -> ApiDeps:
+    return adapter_deps.of(bp)
+
+
+
 @bp.before_request
 def require_token():
-    expected = services().settings.api_token
+    expected = deps().api_token
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token or not hmac.compare_digest(token.strip().encode(), expected.encode()):
@@ -30,7 +36,7 @@ def actor() -> str:
 
 
 def present(order):
-    return order_dict(order, services().clock)
+    return order_dict(order, deps().clock)
 
 
 @bp.errorhandler(DomainError)
@@ -50,7 +56,7 @@ def on_http_error(exc: HTTPException):
 
 @bp.get("/orders/<ref>")
 def get_order(ref: str):
-    return json_bytes(services().order_reads.json_by_ref(ref))
+    return json_bytes(deps().reads.json_by_ref(ref))
 
 
 @bp.get("/orders")
@@ -59,45 +65,45 @@ def list_orders():
     if not phone:
         return error(400, "phone_required", "pass ?phone=<E.164 number>")
     try:
-        return json_bytes(services().order_reads.json_for_phone(phone))
+        return json_bytes(deps().reads.json_for_phone(phone))
     except InvalidPhone:
         return error(400, "bad_phone", "not a valid phone number")
 
 
 @bp.post("/orders/<ref>/address")
 def change_address(ref: str):
-    return jsonify(present(services().orders.change_address(ref, json_body(), actor())))
+    return jsonify(present(deps().orders.change_address(ref, json_body(), actor())))
 
 
 @bp.post("/orders/<ref>/reschedule")
 def reschedule(ref: str):
     body = json_body()
-    return jsonify(present(services().orders.reschedule(ref, body.get("date"), body.get("slot"), actor())))
+    return jsonify(present(deps().orders.reschedule(ref, body.get("date"), body.get("slot"), actor())))
 
 
 @bp.post("/orders/<ref>/cancel")
 def cancel(ref: str):
     body = json_body()
-    return jsonify(present(services().orders.cancel(ref, str(body.get("reason") or ""), actor())))
+    return jsonify(present(deps().orders.cancel(ref, str(body.get("reason") or ""), actor())))
 
 
 @bp.post("/orders/<ref>/return")
 def request_return(ref: str):
     body = json_body()
-    return jsonify(present(services().orders.request_return(ref, body.get("kind"), body.get("reason"), actor()))), 201
+    return jsonify(present(deps().orders.request_return(ref, body.get("kind"), body.get("reason"), actor()))), 201
 
 
 @bp.post("/orders/<ref>/ndr")
 def ndr(ref: str):
-    return jsonify(present(services().orders.record_ndr(ref, json_body(), actor()))), 201
+    return jsonify(present(deps().orders.record_ndr(ref, json_body(), actor()))), 201
 
 
 @bp.post("/escalations")
 def open_escalation():
-    escalation, created = services().escalations.open(json_body())
+    escalation, created = deps().escalations.open(json_body())
     return jsonify(escalation=escalation, created=created), 201 if created else 200
 
 
 @bp.get("/escalations")
 def list_escalations():
-    return jsonify(escalations=services().escalations.list(request.args.get("status", "open")))
+    return jsonify(escalations=deps().escalations.list(request.args.get("status", "open")))

@@ -1,11 +1,11 @@
 """Liveness and readiness."""
 from __future__ import annotations
 
-import requests
 from flask import Blueprint, jsonify
 from sqlalchemy import text
 
-from web.services import services
+from edge import deps as adapter_deps
+from web.deps import HealthDeps
 
 bp = Blueprint("health", __name__)
 
@@ -17,7 +17,7 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    svc = services()
+    svc: HealthDeps = adapter_deps.of(bp)
     checks: dict[str, str] = {}
     try:
         with svc.engine.connect() as conn:
@@ -30,10 +30,6 @@ def readyz():
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {type(exc).__name__}"
-    try:
-        resp = requests.get(svc.settings.rasa_url.rstrip("/") + "/", timeout=1.5)
-        checks["rasa"] = "ok" if resp.ok else f"error: HTTP {resp.status_code}"
-    except requests.RequestException as exc:
-        checks["rasa"] = f"error: {type(exc).__name__}"
+    checks["rasa"] = "ok" if svc.assistant_ready() else "error: not answering"
     ready = all(v == "ok" for v in checks.values())
     return jsonify(status="ready" if ready else "not_ready", checks=checks), 200 if ready else 503

@@ -14,8 +14,9 @@ from flask import Blueprint, request
 
 from orderline.errors import InvalidInput
 from orderline.tracking import parse_shiprocket
-from web.jsonapi import error, json_bytes
-from web.services import services
+from edge.jsonapi import error, json_bytes
+from edge import deps as adapter_deps
+from web.deps import CourierWebhookDeps
 
 bp = Blueprint("shiprocket", __name__, url_prefix="/webhooks")
 
@@ -25,8 +26,8 @@ bp = Blueprint("shiprocket", __name__, url_prefix="/webhooks")
 # paste into its panel.
 @bp.post("/courier-tracking")
 def tracking_update():
-    svc = services()
-    expected = svc.settings.shiprocket_webhook_token
+    svc: CourierWebhookDeps = adapter_deps.of(bp)
+    expected = svc.shiprocket_token
     given = request.headers.get("x-api-key", "")
     if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
         return error(401, "unauthorized", "missing or wrong x-api-key")

@@ -12,7 +12,7 @@ from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
 from tests.support.fake_twilio import running_fake_twilio
-from web.twilio_auth import sign
+from edge.twilio_auth import sign
 from tests.support.jobs import run_jobs, settle
 
 SID, TOKEN = "AC" + "7" * 32, "wa-test-auth-token"

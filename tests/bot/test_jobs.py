@@ -5,12 +5,12 @@ from datetime import timedelta
 
 import pytest
 
-from bot.jobs import check_waiting_escalations
+from wiring.worker import check_waiting_escalations
 from orderline.clock import Clock
 from orderline.models import Agent
 from tests.bot.conftest import PHONE
 from tests.conftest import NOW
-from web.services import Services
+from wiring import Services
 
 OTHER = "+919000000005"
 

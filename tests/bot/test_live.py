@@ -19,7 +19,7 @@ from orderline.models import NdrAction, Order
 from orderline.notifications import queue_notification
 from orderline.orders import in_transaction
 from tests.support.live_stack import TWILIO_TOKEN
-from web.twilio_auth import sign
+from edge.twilio_auth import sign
 
 IST = ZoneInfo("Asia/Kolkata")
 

@@ -12,7 +12,7 @@ from bot import routing
 from orderline.conversations import events_channel
 from orderline.models import Agent, Conversation, Message
 from tests.bot.conftest import PHONE, PUBLIC, TOKEN, closed_port, signed_post, twilio_form
-from web.twilio_auth import sign
+from edge.twilio_auth import sign
 
 
 def bodies(resp) -> list[str]:
@@ -130,8 +130,8 @@ def test_huge_body_is_413_not_500(client):
 def test_internal_failure_is_a_200_apology(app, settings, services):
     """Rasa down and Redis down (the job cannot be queued): still TwiML, never a 500."""
     from tests.bot.conftest import tuned
-    from web import create_app
-    from web.services import Services
+    from wiring import create_app
+    from wiring import Services
 
     broken = tuned(settings, redis_url=f"redis://127.0.0.1:{closed_port()}/0")
     svc = Services.build(broken, services.clock)

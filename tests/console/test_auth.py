@@ -125,7 +125,7 @@ def test_machine_endpoints_need_no_csrf_token(app, as_asha, auth, demo):
 
 
 def test_twilio_webhooks_need_no_csrf_token(client, settings, demo):
-    from web.twilio_auth import sign
+    from edge.twilio_auth import sign
 
     form = {"MessageSid": "SM" + "c" * 32, "AccountSid": settings.twilio_account_sid, "MessageStatus": "delivered",
             "To": "whatsapp:+919000000001", "From": settings.twilio_whatsapp_from}

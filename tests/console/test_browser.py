@@ -26,8 +26,8 @@ from tests.conftest import API_TOKEN, SHIPROCKET_TOKEN
 from tests.console.conftest import CONSOLE_REDIS_URL, PASSWORD, twilio_settings
 from tests.support.browser import browser_fixture, shoot
 from tests.support.fake_twilio import FakeTwilio
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 
 browser = browser_fixture(scope="module")
 

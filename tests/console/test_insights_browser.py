@@ -24,8 +24,8 @@ from tests.console.conftest import PASSWORD
 from tests.console.test_browser import fits_width, sign_in
 from tests.support.browser import browser_fixture, shoot
 from tests.support.insights_seed import EXPECTED, NOW, seed
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 
 INSIGHTS_REDIS_URL = "redis://127.0.0.1:6379/8"
 

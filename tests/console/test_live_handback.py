@@ -15,7 +15,7 @@ from bot import routing
 from console.actions import active_escalation
 from console.agents import create_agent
 from tests.support.live_stack import TWILIO_TOKEN
-from web.twilio_auth import sign
+from edge.twilio_auth import sign
 
 PHONE = "+919000000011"
 

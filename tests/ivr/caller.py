@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from sim.twiml_walker import (  # noqa: F401  (re-exported for the tests)
     HangUp, Input, Keys, Next, Said, Silence, Speech, TwimlRejected, call_params, dequeue_params, hold_params,
     status_params, validate, walk)
-from web.twilio_auth import sign
+from edge.twilio_auth import sign
 
 # -- a whole call ---------------------------------------------------------------------
 Transport = Callable[[str, dict[str, str], dict[str, str]], tuple[int, str, str]]

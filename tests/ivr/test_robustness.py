@@ -12,9 +12,9 @@ from orderline.demo import demo_phone
 from tests.conftest import IST
 from tests.ivr.caller import Keys, ScriptedCaller, Silence, flask_transport, validate, walk
 from tests.ivr.conftest import PUBLIC, TWILIO_TOKEN
-from web import create_app
-from web.services import Services
-from web.twilio_auth import sign
+from wiring import create_app
+from wiring import Services
+from edge.twilio_auth import sign
 
 ASHA = demo_phone(0)
 PATHS = ["/twilio/voice", "/twilio/voice/fallback", "/twilio/voice/status", "/twilio/voice/menu",

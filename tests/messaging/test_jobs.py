@@ -4,10 +4,11 @@ from dataclasses import replace
 
 import pytest
 
-from messaging.jobs import DRAIN_FLAG, DrainRequests, bound_services, drain_inbox
+from messaging.jobs import DRAIN_FLAG, DrainRequests
+from wiring.worker import bound as bound_services, drain_inbox
 from tests.conftest import SHIPROCKET_TOKEN
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 from tests.support.jobs import run_jobs, settle
 
 

@@ -5,14 +5,14 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from messaging.jobs import dispatch_due
+from wiring.worker import dispatch_due
 from orderline.clock import Clock
 from orderline.importer import import_orders
 from orderline.models import AuditLog, Notification
 from tests.conftest import IST, SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 from tests.support.jobs import run_jobs
 
 SID, TOKEN = "AC" + "2" * 32, "notify-token"

@@ -10,14 +10,14 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import insert, select, text
 
-from messaging.jobs import dispatch_due, drain_inbox, process_notification
+from wiring.worker import dispatch_due, drain_inbox, process_notification
 from orderline.models import Notification
 from orderline.settings import ROOT
 from orderline.tracking import apply_tracking, parse_shiprocket
 from tests.conftest import SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 
 SID, TOKEN = "AC" + "3" * 32, "crash-token"
 

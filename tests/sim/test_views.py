@@ -10,8 +10,8 @@ from sqlalchemy import select
 from orderline.clock import Clock
 from orderline.models import Message, Notification
 from tests.conftest import IST
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 from tests.support.jobs import run_jobs
 
 ASHA, ROHIT, STRANGER = "+919000000001", "+919000000002", "+919000000099"

@@ -5,7 +5,7 @@ from typing import Any
 
 from rq import SimpleWorker
 
-from messaging.jobs import bound_services
+from wiring.worker import bound as bound_services
 
 
 def settle(services: Any) -> None:

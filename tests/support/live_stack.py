@@ -27,8 +27,8 @@ from orderline.demo import demo_orders
 from orderline.importer import import_orders
 from orderline.settings import ROOT, Settings
 from tests.support.fake_twilio import FakeTwilio
-from web import create_app
-from web.services import Services
+from wiring import create_app
+from wiring import Services
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "orderline.tar.gz"

@@ -5,7 +5,7 @@ from itsdangerous import BadSignature
 from console.agents import create_agent
 from tests.conftest import demo_id
 from tests.console.conftest import PASSWORD, sign_in
-from web.sessions import BrowserSessions
+from edge.sessions import BrowserSessions
 
 
 def test_machine_endpoints_get_no_session(app, client, auth, demo):

@@ -70,7 +70,7 @@ def test_a_burst_queues_one_drain(client, services, worker, demo):
     awbs = [r["shipment"]["awb"] for r in demo.values() if r["status"] == "in_transit" and r.get("shipment")]
     for awb in awbs:
         accepted(client.post("/webhooks/shiprocket", json=event(awb), headers=HDR))
-    assert [job.func_name for job in services.queue.get_jobs()] == ["messaging.jobs.drain_inbox"]
+    assert [job.func_name for job in services.queue.get_jobs()] == ["wiring.worker.drain_inbox"]
     worker()
     assert services.inbox.pending() == 0
 

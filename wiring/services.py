@@ -1,4 +1,4 @@
-"""The collaborators one app instance uses, built once from settings."""
+"""The object graph: every collaborator, built once from settings for the app, the worker and the CLI."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -8,11 +8,13 @@ from typing import TYPE_CHECKING, Optional
 from zoneinfo import ZoneInfo
 
 import redis
-from flask import current_app
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.deps import WhatsAppDeps
 from bot.rasa_client import RasaClient
+from bot.routing import ChannelSettings
+from messaging.jobs import DrainRequests, NotifyJobs, request_drain
 from messaging.notifier import Notifier
 from messaging.sender import WhatsAppSender
 from messaging.twilio_client import make_client
@@ -26,11 +28,10 @@ from orderline.orders import OrderService
 from orderline.present import OrderReads
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
+from wiring.jobs import RQJobQueue
 
 if TYPE_CHECKING:
     import rq
-
-    from messaging.jobs import DrainRequests
 
 
 @dataclass
@@ -70,17 +71,18 @@ class Services:
         return EscalationService(self.sessions, self.conversations, self.clock)
 
     @cached_property
-    def queue(self) -> "rq.Queue":
-        import rq
+    def jobs(self) -> RQJobQueue:
+        return RQJobQueue(self.redis)
 
-        return rq.Queue("orderline", connection=self.redis)
+    @property
+    def queue(self) -> "rq.Queue":
+        """The RQ queue behind `jobs`, for the worker and for tests that inspect it."""
+        return self.jobs.rq
 
     @cached_property
     def sender(self) -> WhatsAppSender:
         def schedule_retry(message_id: int, delay: int) -> None:
-            from messaging.jobs import deliver_message
-
-            self.queue.enqueue_in(timedelta(seconds=delay), deliver_message, message_id)
+            self.jobs.enqueue_in(timedelta(seconds=delay), "deliver_message", message_id)
 
         return WhatsAppSender(self.settings, self.sessions, self.conversations, self.clock,
                               make_client(self.settings), schedule_retry=schedule_retry)
@@ -92,22 +94,14 @@ class Services:
         return Notifier(self.sessions, sender, self.clock, self.settings.template_map,
                         timedelta(seconds=self.settings.notification_lease_seconds))
 
-    def enqueue_notifications(self, ids: list[int]) -> None:
-        """Best effort: the periodic dispatcher finds anything not enqueued here."""
-        from messaging.jobs import SEND_CHUNK, send_notifications
-
-        for start in range(0, len(ids), SEND_CHUNK):
-            try:
-                self.queue.enqueue(send_notifications, ids[start:start + SEND_CHUNK])
-            except redis.RedisError:
-                return
+    @cached_property
+    def notify_jobs(self) -> NotifyJobs:
+        return NotifyJobs(self.notifier, self.inbox, self.redis, self.jobs)
 
     @cached_property
-    def drain_requests(self) -> "DrainRequests":
+    def drain_requests(self) -> DrainRequests:
         """Makes sure a drain job follows every committed group of courier events."""
-        from messaging.jobs import DrainRequests, request_drain
-
-        return DrainRequests(lambda: request_drain(self))
+        return DrainRequests(lambda: request_drain(self.redis, self.jobs))
 
     @cached_property
     def inbox(self) -> TrackingInbox:
@@ -121,13 +115,13 @@ class Services:
     def rasa(self) -> RasaClient:
         return RasaClient(self.settings.rasa_url)
 
+    @cached_property
+    def whatsapp(self) -> WhatsAppDeps:
+        return WhatsAppDeps(ChannelSettings.from_settings(self.settings), self.sessions, self.clock, self.conversations,
+                            self.escalations, self.replies, self.rasa, self.sender, self.redis, self.jobs)
+
     @property
     def redis(self) -> redis.Redis:
         if self._redis is None:
             self._redis = redis.Redis.from_url(self.settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         return self._redis
-
-
-def services() -> Services:
-    """The current app's services."""
-    return current_app.extensions["orderline"]

@@ -1,11 +1,11 @@
-"""`flask --app app ...` commands: schema, import, demo data, dev token."""
+"""`flask --app app ...` commands: schema, import, demo data, dev token. An entry point of the wiring."""
 from __future__ import annotations
 
 import json
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
@@ -13,10 +13,18 @@ from orderline.db import upgrade_schema
 from orderline.demo import demo_orders
 from orderline.importer import import_orders
 from orderline.models import Order
-from web.services import services
+from wiring.services import Services
+
+SERVICES_KEY = "orderline.services"
 
 
-def register(app: Flask) -> None:
+def services() -> Services:
+    """The container the app factory built; CLI commands are entry points, so they may use it whole."""
+    return current_app.extensions[SERVICES_KEY]
+
+
+def register(app: Flask, container: Services) -> None:
+    app.extensions[SERVICES_KEY] = container
     app.cli.add_command(db_group)
     app.cli.add_command(orders_group)
     app.cli.add_command(dev_token)

@@ -1,8 +1,7 @@
-"""Periodic jobs for `rq cron messaging/cron.py` (started by `make run`)."""
+"""Periodic jobs for `rq cron wiring/cron.py` (started by `make run`)."""
 from rq import cron
 
-from bot.jobs import check_waiting_escalations
-from messaging.jobs import dispatch_due, drain_inbox, purge_inbox, scan_delays
+from wiring.worker import check_waiting_escalations, dispatch_due, drain_inbox, purge_inbox, scan_delays
 
 cron.register(dispatch_due, queue_name="orderline", interval=30)
 # The webhook queues a drain for every burst of events; this one catches any it could not

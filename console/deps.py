@@ -1,0 +1,44 @@
+"""The collaborators of the agent console, given by the wiring."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import redis
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from orderline.clock import Clock
+from orderline.conversations import ConversationStore
+from orderline.escalations import EscalationService
+from orderline.orders import OrderService
+from orderline.ports import Assistant, Messenger
+
+
+class NotificationDesk(Protocol):
+    """What agents do with an order's proactive notifications (the messaging adapter's notifier)."""
+
+    def for_order(self, order_id: str) -> list[dict]: ...
+
+    def resend(self, notification_id: int, actor: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ConsoleDeps:
+    sessions: sessionmaker[Session]
+    clock: Clock
+    escalations: EscalationService
+    conversations: ConversationStore
+    orders: OrderService
+    sender: Messenger
+    notifier: NotificationDesk
+    rasa: Assistant
+    redis: redis.Redis
+    engine: Engine  # the dashboard's read-only reports
+
+
+def deps() -> ConsoleDeps:
+    from console import bp
+    from edge import deps as adapter_deps
+
+    return adapter_deps.of(bp)

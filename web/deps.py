@@ -1,0 +1,36 @@
+"""The collaborators of the web adapter's blueprints: the order API, health and courier webhooks."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from sqlalchemy import Engine
+
+import redis
+from orderline.clock import Clock
+from orderline.escalations import EscalationService
+from orderline.inbox import TrackingInbox
+from orderline.orders import OrderService
+from orderline.present import OrderReads
+
+
+@dataclass(frozen=True)
+class ApiDeps:
+    api_token: str
+    orders: OrderService
+    reads: OrderReads
+    escalations: EscalationService
+    clock: Clock
+
+
+@dataclass(frozen=True)
+class HealthDeps:
+    engine: Engine
+    redis: redis.Redis
+    assistant_ready: Callable[[], bool]
+
+
+@dataclass(frozen=True)
+class CourierWebhookDeps:
+    shiprocket_token: str
+    inbox: TrackingInbox

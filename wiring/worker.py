@@ -1,0 +1,77 @@
+"""The worker's entry point: the jobs `rq worker orderline` runs, each with its collaborators.
+
+Jobs are queued by name (`JobQueue.enqueue("drain_inbox")`), which `wiring.jobs` turns into a
+path in this module. The container is this process's one global: built once from the
+environment on the first job, or bound for a while by tests that run jobs in-process.
+"""
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Iterator, Optional
+
+from bot import jobs as whatsapp_jobs
+from messaging import jobs as notify_jobs
+from orderline.settings import Settings
+from wiring.services import Services
+
+_services: Optional[Services] = None
+
+
+def services() -> Services:
+    """This worker process's container, built once from the environment."""
+    global _services
+    if _services is None:
+        _services = Services.build(Settings.from_env())
+    return _services
+
+
+@contextlib.contextmanager
+def bound(container: Services) -> Iterator[Services]:
+    """Run jobs in this process against `container` (an in-process worker in tests), then restore."""
+    global _services
+    previous, _services = _services, container
+    try:
+        yield container
+    finally:
+        _services = previous
+
+
+def deliver_message(message_id: int) -> str:
+    """Retry one outbound message (scheduled by the sender after a transient failure)."""
+    return services().sender.retry(message_id).status
+
+
+def process_notification(notification_id: int) -> str:
+    return notify_jobs.process_notification(services().notify_jobs, notification_id)
+
+
+def send_notifications(notification_ids: list[int]) -> dict[str, int]:
+    return notify_jobs.send_notifications(services().notify_jobs, notification_ids)
+
+
+def drain_inbox() -> int:
+    return notify_jobs.drain_inbox(services().notify_jobs)
+
+
+def purge_inbox() -> int:
+    return notify_jobs.purge_inbox(services().notify_jobs)
+
+
+def dispatch_due() -> int:
+    return notify_jobs.dispatch_due(services().notify_jobs)
+
+
+def scan_delays() -> int:
+    return notify_jobs.scan_delays(services().notify_jobs)
+
+
+def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Optional[int] = None) -> str:
+    return whatsapp_jobs.finish_turn(services().whatsapp, phone, text, metadata, message_id)
+
+
+def check_waiting_escalations() -> int:
+    return whatsapp_jobs.check_waiting_escalations(services().whatsapp)
+
+
+JOBS = frozenset({"deliver_message", "process_notification", "send_notifications", "drain_inbox", "purge_inbox",
+                  "dispatch_due", "scan_delays", "finish_turn", "check_waiting_escalations"})
