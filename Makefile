@@ -12,7 +12,9 @@ FLASK := $(VENV)/bin/flask --app app
 RASA := $(RASA_VENV)/bin/rasa
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-RASA_SOURCES := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null)
+# The domain is a directory (one file per concern); Rasa's commands default to domain.yml, so name it.
+DOMAIN := domain
+RASA_SOURCES := config.yml $(wildcard $(DOMAIN)/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 
 export PYTHONDONTWRITEBYTECODE := 1
 
@@ -56,11 +58,11 @@ seed: db
 # Retrain only when the assistant's sources changed since the newest model.
 models/.trained: $(RASA_VENV)/.ok $(RASA_SOURCES)
 	@echo "training the assistant (about 2-5 minutes on 2 cores)"
-	$(RASA) train --quiet --out models --fixed-model-name orderline
+	$(RASA) train --quiet --domain $(DOMAIN) --out models --fixed-model-name orderline
 	touch $@
 
 train: $(RASA_VENV)/.ok
-	$(RASA) train --out models --fixed-model-name orderline
+	$(RASA) train --domain $(DOMAIN) --out models --fixed-model-name orderline
 	touch models/.trained
 
 run: setup db models/.trained
@@ -80,7 +82,7 @@ test: setup models/.trained test-rasa test-app
 # The assistant: its data, its actions (against a real order API) and its conversation stories.
 # Rasa's validator warns about responses that only custom actions send; the action tests render those.
 test-rasa: $(RASA_VENV)/.ok models/.trained
-	$(RASA) data validate --quiet
+	$(RASA) data validate --domain $(DOMAIN) --quiet
 	$(RASA_VENV)/bin/pytest -q tests/actions
 	$(RASA) test core --stories tests/stories --model models/orderline.tar.gz --out results/stories \
 	  --fail-on-prediction-errors --no-plot --quiet

@@ -26,7 +26,7 @@ class OrderAction(Action, ABC):
 
     @abstractmethod
     def name(self) -> Text:
-        """The action's name in domain.yml."""
+        """The action's name, as declared in domain/<this module>.yml."""
 
 
 class OrderTaskAction(OrderAction):

@@ -1,6 +1,6 @@
 """Plain-words pieces that go into responses: ids, money, statuses, addresses.
 
-Sentence structure lives in domain.yml (with voice and Hinglish variations);
+Sentence structure lives in the domain's responses (domain/, with voice and Hinglish variations);
 these helpers only produce the values that fill it, shaped for the channel.
 """
 from __future__ import annotations

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # say it about orders ("cancel" is the cancel_order intent), not about messages.
 OPT_OUT_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT"})
 OPT_IN_WORDS = frozenset({"START", "UNSTOP"})
-# Template quick-reply payloads that name an intent of the assistant (domain.yml) go to Rasa as
+# Template quick-reply payloads that name an intent of the assistant (domain/) go to Rasa as
 # `/intent`; any other payload is sent as the button's visible text, which the NLU understands.
 BUTTON_INTENTS = frozenset({"order_status", "change_address", "reschedule_delivery", "payment_query",
                             "refund_status", "cancel_order", "return_request", "human_handoff", "complaint",

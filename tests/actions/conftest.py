@@ -127,6 +127,7 @@ def down_client():
 
 @pytest.fixture(scope="session")
 def domain():
-    import yaml
+    """The domain as the action server receives it: domain/ merged by Rasa, as a dict."""
+    from rasa.shared.core.domain import Domain
 
-    return yaml.safe_load((ROOT / "domain.yml").read_text())
+    return Domain.load(ROOT / "domain").as_dict()

@@ -1,4 +1,4 @@
-"""Build trackers, run actions, and check every message renders from domain.yml."""
+"""Build trackers, run actions, and check every message renders from the domain."""
 from __future__ import annotations
 
 import asyncio
