@@ -18,7 +18,7 @@ RASA_SOURCES := config.yml $(wildcard $(DOMAIN)/*.yml) $(shell find data -name '
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup run test test-app test-rasa train seed db nlu-eval bench clean
+.PHONY: help setup run test test-app test-rasa lint-imports train seed db nlu-eval bench clean
 
 help:
 	@echo "make run       set up what is missing and start everything (app :5000, Rasa :5005, actions :5055)"
@@ -88,8 +88,12 @@ test-rasa: $(RASA_VENV)/.ok models/.trained
 	  --fail-on-prediction-errors --no-plot --quiet
 
 # The app: every package, on SQLite and PostgreSQL, with real Redis, Rasa and browsers where needed.
-test-app: $(VENV)/.ok models/.trained
+test-app: $(VENV)/.ok models/.trained lint-imports
 	$(VENV)/bin/pytest -q tests --ignore=tests/actions
+
+# The layers of docs/architecture.md, checked: the core imports no adapter, adapters don't import each other.
+lint-imports: $(VENV)/.ok
+	$(VENV)/bin/lint-imports --no-cache
 
 nlu-eval: models/.trained
 	$(RASA_VENV)/bin/python tools/nlu_eval.py $(NLU_EVAL_ARGS)

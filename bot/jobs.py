@@ -9,7 +9,8 @@ import logging
 from datetime import timedelta
 from typing import Any, Optional
 
-from bot import intents, routing
+from bot import routing
+from edge import intents
 from bot.routing import ChannelSettings
 from bot.rasa_client import AssistantUnavailable
 from bot.deps import WhatsAppDeps

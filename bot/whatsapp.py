@@ -11,7 +11,8 @@ from typing import Any, Optional
 
 from flask import Blueprint, Response, request
 
-from bot import intents, routing, twiml
+from bot import routing, twiml
+from edge import intents
 from bot.rasa_client import AssistantUnavailable
 from bot.routing import ChannelSettings, Incoming
 from orderline.phones import InvalidPhone, normalise_phone

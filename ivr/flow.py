@@ -14,7 +14,7 @@ from typing import Any, Optional, Sequence
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import intents
+from edge import intents
 from ivr import twiml
 from ivr.config import VoiceConfig
 from ivr.prompts import lang_of, reason_words, t

@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy import select
 
-from bot import intents
+from edge import intents
 from bot.rasa_client import RasaClient
 from orderline.models import Message
 from tests.bot.conftest import PHONE

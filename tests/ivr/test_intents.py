@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 from sqlalchemy import select
 
-from bot import intents
+from edge import intents
 from orderline.demo import demo_phone
 from orderline.models import Message
 from tests.ivr.caller import Keys, Speech

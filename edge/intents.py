@@ -1,7 +1,7 @@
 """Store what the assistant understood in a customer's message, for the operations dashboard.
 
 Rasa's REST channel answers with the bot's messages only, so after a turn the parse is read
-from the tracker (`RasaClient.latest_parse`) and written onto the inbound message. This is
+from the tracker (`Assistant.latest_parse`) and written onto the inbound message. This is
 bookkeeping: it must never delay or break a reply, nor hold a web worker's thread. So in a web
 process it runs on a small pool of background threads of its own, fed through a bounded queue;
 when the queue is full (Rasa overloaded) the intent is dropped and logged, not waited for.
@@ -17,7 +17,7 @@ from typing import Any, Callable, Optional
 
 from flask import has_request_context
 
-from bot.rasa_client import Parse, RasaClient
+from orderline.ports import Assistant, Parse
 from orderline.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ _lock = threading.Lock()
 _started_in: Optional[int] = None  # the pid that owns the threads (gunicorn forks workers)
 
 
-def record_parse(rasa: RasaClient, store: ConversationStore, message_id: int, sender: str, text: str,
+def record_parse(rasa: Assistant, store: ConversationStore, message_id: int, sender: str, text: str,
                  timeout: float = TRACKER_TIMEOUT) -> Optional[Parse]:
     """Read the sender's latest parse and store it on `message_id` if it is the parse of `text`.
 
