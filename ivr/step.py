@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Callable, Optional, Sequence
 
 from ivr.prompts import lang_of, reason_words, t
+from ivr.questions import QUESTIONS, question
 from ivr.session import CallSession, Menu
 from ivr.speech import order_ref, payment_sentences, say_date, speakable, spell_out, status_sentence
 from ivr.turn import (
@@ -33,7 +34,6 @@ RASA_INTENTS = {"status": "order_status", "address": "change_address", "reschedu
 REASON_BY_INTENT = {"status": "delivery", "address": "delivery", "reschedule": "delivery", "payments": "payments"}
 ESCALATION_REASONS = ("delivery", "payments", "complaint", "general")
 OPEN_STATUSES = {s.value for s in rules.OPEN_STATUSES}
-MAIN_PROMPTS = ("menu", "menu_short", "menu_shortest")  # shorter on each reprompt
 
 
 class MissingFact(LookupError):
@@ -78,7 +78,7 @@ def _arrived(s: CallSession, _: Arrived, f: Facts) -> Turn:
     else:
         lines += [("en", t("en", "welcome_unknown")), ("hi", t("hi", "welcome_unknown"))]
     effects = (RecordNote(s.phone, f"Incoming call ({s.call_sid})"),) if s.phone else ()
-    return Turn(s, Ask(Menu.MAIN, s.language, tuple(lines), t(s.language, "menu")), effects)
+    return _question(s, 0, lines, f).after(effects)
 
 
 def _main(s: CallSession, e: Gathered, f: Facts) -> Turn:
@@ -95,7 +95,7 @@ def _main(s: CallSession, e: Gathered, f: Facts) -> Turn:
         return _ask(replace(s, order_id=None, intent="status"), Menu.ORDER, f).after(heard)
     if key == "9":
         s, heard = _heard(s, "[pressed 9: switch language]")
-        return _switch_language(s).after(heard)
+        return _switch_language(s, f).after(heard)
     if key == "0":
         s, heard = _heard(s, "[pressed 0: a person]", "human_handoff")
         return _handoff(s, _reason(s), [], f).after(heard)
@@ -105,10 +105,10 @@ def _main(s: CallSession, e: Gathered, f: Facts) -> Turn:
     return _unmatched(s, f).after(heard)
 
 
-def _switch_language(s: CallSession) -> Turn:
+def _switch_language(s: CallSession, f: Facts) -> Turn:
     s = replace(s, language="hi" if s.language == "en" else "en").moved(Menu.MAIN)
     effects = (RememberLanguage(s.phone, s.language),) if s.phone else ()
-    return Turn(s, Ask(Menu.MAIN, s.language, (t(s.language, "language_set"),), t(s.language, "menu")), effects)
+    return _question(s, 0, [t(s.language, "language_set")], f).after(effects)
 
 
 # -- order by keypad ---------------------------------------------------------------------------
@@ -258,9 +258,8 @@ def _assistant_answered(s: CallSession, e: AssistantAnswered, f: Facts) -> Turn:
     return _menu_again(s, [text or t(s.language, "no_answer")])
 
 
-def _assistant_down(s: CallSession, _: AssistantDown, __: Facts) -> Turn:
-    s = s.moved(Menu.MAIN)
-    return Turn(s, Ask(Menu.MAIN, s.language, (t(s.language, "rasa_down"),), t(s.language, "menu")))
+def _assistant_down(s: CallSession, _: AssistantDown, f: Facts) -> Turn:
+    return _ask(s, Menu.MAIN, f, [t(s.language, "rasa_down")])
 
 
 # -- no input, no match ------------------------------------------------------------------------
@@ -289,8 +288,7 @@ def _handoff(s: CallSession, reason: str, lines: list[Line], f: Facts, note: str
     if note:
         s = s.noted(note)
     if not f.in_hours:
-        s = s.moved(Menu.AFTER_HOURS)
-        return Turn(s, Ask(Menu.AFTER_HOURS, s.language, tuple(lines), t(s.language, "after_hours")))
+        return _ask(s, Menu.AFTER_HOURS, f, lines)
     return _enqueue(s, reason, lines)
 
 
@@ -350,7 +348,7 @@ def call_ended(call_sid: str, call_status: str, duration: str, outcome: str) -> 
     return f"Call {call_sid} ended: {call_status or 'unknown'}, {seconds} s, outcome {outcome}."
 
 
-# -- questions: what each menu position asks -----------------------------------------------------
+# -- asking -------------------------------------------------------------------------------------
 def _ask(s: CallSession, menu: Menu, f: Facts, lines: Sequence[Line] = ()) -> Turn:
     return _question(s.moved(menu), 0, list(lines), f)
 
@@ -362,56 +360,10 @@ def _menu_again(s: CallSession, lines: list[Line]) -> Turn:
 
 def _question(s: CallSession, level: int, lines: list[Line], f: Facts) -> Turn:
     """The question at the caller's menu position; shorter on each reprompt (`level` > 0)."""
-    ask = QUESTIONS.get(s.menu)
-    if ask is None:  # nothing to answer there (queue, done): back to the main menu
-        s, ask = replace(s, menu=Menu.MAIN), _main_question
-    return Turn(s, ask(s, level, tuple(lines), f))
+    if s.menu not in QUESTIONS:  # nothing to answer there (queue, done): back to the main menu
+        s = replace(s, menu=Menu.MAIN)
+    return Turn(s, question(s, level, tuple(lines), f.today))
 
-
-def _main_question(s: CallSession, level: int, lines: tuple[Line, ...], _: Facts) -> Ask:
-    return Ask(Menu.MAIN, s.language, lines, t(s.language, MAIN_PROMPTS[min(level, 2)]))
-
-
-def _order_question(s: CallSession, level: int, lines: tuple[Line, ...], _: Facts) -> Ask:
-    return Ask(Menu.ORDER, s.language, lines, t(s.language, "enter_order_short" if level else "enter_order"))
-
-
-def _confirm_question(s: CallSession, level: int, lines: tuple[Line, ...], _: Facts) -> Ask:
-    key = "confirm_order_short" if level else "confirm_order"
-    return Ask(Menu.CONFIRM, s.language, lines, t(s.language, key, ref=spell_out(s.pending_order or "")))
-
-
-def _verify_question(s: CallSession, level: int, lines: tuple[Line, ...], _: Facts) -> Ask:
-    return Ask(Menu.VERIFY, s.language, lines, t(s.language, "verify_short" if level else "verify"))
-
-
-def _reschedule_question(s: CallSession, level: int, lines: tuple[Line, ...], f: Facts) -> Ask:
-    lang = s.language
-    options = [t(lang, "reschedule_option", day=say_date(d, f.today, lang), digit=i)
-               for i, d in enumerate(s.reschedule_days, start=1)]
-    intro = t(lang, "reschedule_short") if level else t(lang, "reschedule_intro", ref=order_ref(s.order_id or ""))
-    return Ask(Menu.RESCHEDULE, lang, (*lines, intro), " ".join(options))
-
-
-def _reschedule_confirm_question(s: CallSession, level: int, lines: tuple[Line, ...], f: Facts) -> Ask:
-    day = say_date(s.reschedule_day, f.today, s.language)
-    key = "reschedule_confirm_short" if level else "reschedule_confirm"
-    return Ask(Menu.RESCHEDULE_CONFIRM, s.language, lines, t(s.language, key, day=day))
-
-
-def _after_hours_question(s: CallSession, _: int, lines: tuple[Line, ...], __: Facts) -> Ask:
-    return Ask(Menu.AFTER_HOURS, s.language, lines, t(s.language, "after_hours"))
-
-
-QUESTIONS: dict[Menu, Callable[[CallSession, int, tuple[Line, ...], Facts], Ask]] = {
-    Menu.MAIN: _main_question,
-    Menu.ORDER: _order_question,
-    Menu.CONFIRM: _confirm_question,
-    Menu.VERIFY: _verify_question,
-    Menu.RESCHEDULE: _reschedule_question,
-    Menu.RESCHEDULE_CONFIRM: _reschedule_confirm_question,
-    Menu.AFTER_HOURS: _after_hours_question,
-}
 
 # What keys posted to each menu's <Gather> action mean. QUEUE and DONE gather nothing.
 GATHERED: dict[Menu, Callable[[CallSession, Gathered, Facts], Turn]] = {
