@@ -1,4 +1,4 @@
-"""Twilio Voice webhooks. Each view reads the form, calls one flow step, and answers TwiML.
+"""Twilio Voice webhooks. Each view reads the form, runs one turn, and answers TwiML.
 
 Every answer is 200 with valid TwiML: whatever fails (Redis, the database, a bug), the
 caller hears an apology and is put through to a person.
@@ -6,15 +6,17 @@ caller hears an apology and is put through to a person.
 from __future__ import annotations
 
 import functools
+import hmac
 import logging
 from typing import Callable
 
 from flask import Blueprint, Response, request
 
 from ivr import twiml
-from ivr.config import voice_config
-from ivr.flow import CallFlow, agent_pin_ok, caller_phone
+from ivr.config import VoiceConfig
 from ivr.prompts import t
+from ivr.runner import CallRunner, Collaborators, caller_phone
+from ivr.session import Menu
 from edge import deps as adapter_deps
 from edge.twilio_auth import twilio_signed
 
@@ -22,9 +24,17 @@ log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/twilio/voice")
 
 
-def services():
-    """The collaborators the wiring installed with this blueprint."""
+def collaborators() -> Collaborators:
+    """What the wiring installed with this blueprint."""
     return adapter_deps.of(bp)
+
+
+def config() -> VoiceConfig:
+    return collaborators().config
+
+
+def runner() -> CallRunner:
+    return CallRunner(collaborators())
 
 
 def xml(doc: str) -> Response:
@@ -54,19 +64,14 @@ def safe_apology() -> str:
     phone = caller_phone(form.get("From", ""))
     if phone:
         try:
-            services().escalations.open({
+            collaborators().escalations.open({
                 "reason": "general", "channel": "voice", "phone": phone, "call_sid": form.get("CallSid") or None,
                 "note": f"Voice call {form.get('CallSid', '')}: the IVR failed at {request.path}; caller queued."})
         except Exception:
             log.exception("could not open an escalation for a failed call")
     lines = [("en", t("en", "apology")), ("en", t("en", "handoff")), ("hi", t("hi", "apology")),
              ("hi", t("hi", "handoff"))]
-    return twiml.apology(lines, voice_config(services().settings).queue)
-
-
-def flow() -> CallFlow:
-    svc = services()
-    return CallFlow(svc, voice_config(svc.settings))
+    return twiml.apology(lines, config().queue)
 
 
 def _f(name: str) -> str:
@@ -77,7 +82,7 @@ def _f(name: str) -> str:
 @twilio_signed
 @voice_answer
 def incoming() -> str:
-    return flow().incoming(_f("CallSid"), _f("From"))
+    return runner().incoming(_f("CallSid"), _f("From"))
 
 
 @bp.post("/fallback")
@@ -92,7 +97,7 @@ def fallback() -> str:
 @twilio_signed
 @voice_answer
 def status() -> str:
-    flow().status(_f("CallSid"), _f("From"), _f("CallStatus"), _f("CallDuration"))
+    runner().status(_f("CallSid"), _f("From"), _f("CallStatus"), _f("CallDuration"))
     return twiml.empty()
 
 
@@ -100,81 +105,86 @@ def status() -> str:
 @twilio_signed
 @voice_answer
 def menu() -> str:
-    return flow().menu_input(_f("CallSid"), _f("From"), _f("Digits"), _f("SpeechResult"))
+    return runner().gathered(_f("CallSid"), Menu.MAIN, _f("Digits"), _f("SpeechResult"), caller=_f("From"))
 
 
 @bp.post("/silence")
 @twilio_signed
 @voice_answer
 def silence() -> str:
-    return flow().silence(_f("CallSid"))
+    return runner().silence(_f("CallSid"))
 
 
+# Keypad menus: the routes ivr.render.KEYPADS points each menu's <Gather> at.
 @bp.post("/order")
 @twilio_signed
 @voice_answer
 def order() -> str:
-    return flow().order_input(_f("CallSid"), _f("Digits"))
+    return runner().gathered(_f("CallSid"), Menu.ORDER, _f("Digits"))
 
 
 @bp.post("/order/confirm")
 @twilio_signed
 @voice_answer
 def order_confirm() -> str:
-    return flow().confirm_input(_f("CallSid"), _f("Digits"))
+    return runner().gathered(_f("CallSid"), Menu.CONFIRM, _f("Digits"))
 
 
 @bp.post("/order/verify")
 @twilio_signed
 @voice_answer
 def order_verify() -> str:
-    return flow().verify_input(_f("CallSid"), _f("Digits"))
+    return runner().gathered(_f("CallSid"), Menu.VERIFY, _f("Digits"))
 
 
 @bp.post("/reschedule")
 @twilio_signed
 @voice_answer
 def reschedule() -> str:
-    return flow().reschedule_input(_f("CallSid"), _f("Digits"))
+    return runner().gathered(_f("CallSid"), Menu.RESCHEDULE, _f("Digits"))
 
 
 @bp.post("/reschedule/confirm")
 @twilio_signed
 @voice_answer
 def reschedule_confirm() -> str:
-    return flow().reschedule_confirm_input(_f("CallSid"), _f("Digits"))
+    return runner().gathered(_f("CallSid"), Menu.RESCHEDULE_CONFIRM, _f("Digits"))
 
 
 @bp.post("/callback")
 @twilio_signed
 @voice_answer
 def callback() -> str:
-    return flow().callback_input(_f("CallSid"), _f("Digits"))
+    return runner().gathered(_f("CallSid"), Menu.AFTER_HOURS, _f("Digits"))
 
 
 @bp.post("/hold")
 @twilio_signed
 @voice_answer
 def hold() -> str:
-    return flow().hold(_f("CallSid"), _f("QueuePosition"))
+    return runner().hold(_f("CallSid"), _f("QueuePosition"))
 
 
 @bp.post("/dequeued")
 @twilio_signed
 @voice_answer
 def dequeued() -> str:
-    return flow().dequeued(_f("CallSid"), _f("QueueResult"))
+    return runner().dequeued(_f("CallSid"), _f("QueueResult"))
 
 
 # -- the agent line: agents call in, prove a PIN, and take the longest-waiting caller --------
 AGENT = "/twilio/voice/agent"
 
 
+def agent_pin_ok(cfg: VoiceConfig, digits: str) -> bool:
+    return bool(cfg.agent_pin) and hmac.compare_digest(digits.encode(), cfg.agent_pin.encode())
+
+
 @bp.post("/agent")
 @twilio_signed
 @voice_answer
 def agent() -> str:
-    if not voice_config(services().settings).agent_pin:
+    if not config().agent_pin:
         return twiml.goodbye("en", [t("en", "agent_disabled")])
     return twiml.agent_prompt([], t("en", "agent_pin"), f"{AGENT}/pin?try=1")
 
@@ -183,14 +193,14 @@ def agent() -> str:
 @twilio_signed
 @voice_answer
 def agent_pin() -> str:
-    config = voice_config(services().settings)
+    cfg = config()
     tries = request.args.get("try", "1")
     tries_n = int(tries) if tries.isdigit() else 3
-    if agent_pin_ok(config, _f("Digits")):
+    if agent_pin_ok(cfg, _f("Digits")):
         log.info("agent line: PIN accepted on call %s", _f("CallSid"))
-        return twiml.agent_bridge([t("en", "agent_connecting")], config.queue, f"{AGENT}/next")
+        return twiml.agent_bridge([t("en", "agent_connecting")], cfg.queue, f"{AGENT}/next")
     log.warning("agent line: wrong PIN on call %s (try %d)", _f("CallSid"), tries_n)
-    if tries_n >= 3 or not config.agent_pin:
+    if tries_n >= 3 or not cfg.agent_pin:
         return twiml.goodbye("en", [t("en", "agent_wrong_pin"), "Goodbye."])
     return twiml.agent_prompt([t("en", "agent_wrong_pin")], t("en", "agent_pin"), f"{AGENT}/pin?try={tries_n + 1}")
 
@@ -207,6 +217,5 @@ def agent_next() -> str:
 @voice_answer
 def agent_take() -> str:
     if _f("Digits")[:1] == "1":
-        return twiml.agent_bridge([t("en", "agent_connecting")], voice_config(services().settings).queue,
-                                  f"{AGENT}/next")
+        return twiml.agent_bridge([t("en", "agent_connecting")], config().queue, f"{AGENT}/next")
     return twiml.goodbye("en", ["Goodbye."])

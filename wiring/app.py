@@ -17,7 +17,11 @@ from edge import twilio_auth
 from edge.deps import install
 from edge.jsonapi import error
 from edge.sessions import BrowserSessions
+from ivr.config import voice_config
+from ivr.runner import Collaborators
+from ivr.session import SessionStore
 from messaging import webhooks as message_status
+from orderline.customers import remember_language
 from orderline.settings import ROOT, Settings
 from sim.deps import SimDeps
 from web import api, health, shiprocket
@@ -42,7 +46,9 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     install(app, message_status.bp, svc.sender)
     install(app, console.bp, ConsoleDeps(svc.sessions, svc.clock, svc.escalations, svc.conversations, svc.orders,
                                          svc.sender, svc.notifier, svc.rasa, svc.redis, svc.engine))
-    install(app, ivr.bp, svc)
+    install(app, ivr.bp, Collaborators(svc.orders, svc.conversations, svc.escalations, svc.rasa, svc.sender,
+                                       SessionStore(svc.redis), svc.clock, voice_config(settings),
+                                       partial(remember_language, svc.sessions)))
     install(app, sim.bp, SimDeps(settings, svc.sessions, svc.clock, svc.orders, svc.conversations, svc.redis,
                                  partial(routing.offered_buttons, svc.redis)))
     cli.register(app, svc)
