@@ -20,12 +20,13 @@ from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
-from orderline.inbox import TrackingInbox
+from orderline.inbox import Parser, TrackingInbox
 from orderline.order_cache import OrderCache
 from orderline.orders import OrderService
 from orderline.present import OrderReads
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
+from orderline.tracking import parse_shiprocket
 
 if TYPE_CHECKING:
     import rq
@@ -110,8 +111,14 @@ class Services:
         return DrainRequests(lambda: request_drain(self))
 
     @cached_property
+    def tracking_parsers(self) -> dict[str, Parser]:
+        """Each courier's payload parser, by the `source` its webhook stores events under."""
+        return {"shiprocket": parse_shiprocket}
+
+    @cached_property
     def inbox(self) -> TrackingInbox:
-        return TrackingInbox(self.engine, self.sessions, self.clock, on_accepted=self.drain_requests)
+        return TrackingInbox(self.engine, self.sessions, self.clock, self.tracking_parsers,
+                             on_accepted=self.drain_requests)
 
     @cached_property
     def replies(self) -> NotificationReplies:
