@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rasa_client import RasaClient
+from couriers import shiprocket
 from messaging.notifier import Notifier
 from messaging.sender import WhatsAppSender
 from messaging.twilio_client import make_client
@@ -26,7 +27,6 @@ from orderline.orders import OrderService
 from orderline.present import OrderReads
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
-from orderline.tracking import parse_shiprocket
 
 if TYPE_CHECKING:
     import rq
@@ -112,8 +112,8 @@ class Services:
 
     @cached_property
     def tracking_parsers(self) -> dict[str, Parser]:
-        """Each courier's payload parser, by the `source` its webhook stores events under."""
-        return {"shiprocket": parse_shiprocket}
+        """Each courier adapter's payload parser, by the `source` its webhook stores events under."""
+        return {shiprocket.SOURCE: shiprocket.parse}
 
     @cached_property
     def inbox(self) -> TrackingInbox:

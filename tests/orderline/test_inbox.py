@@ -8,16 +8,16 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, text, update
 
+from couriers import shiprocket
 from orderline.clock import Clock
 from orderline.db import make_engine
 from orderline.errors import InvalidInput
 from orderline.inbox import DRAIN_LOCK, TrackingInbox
 from orderline.models import InboxEvent, Notification, Order, ShipmentEvent
-from orderline.tracking import parse_shiprocket
 from tests.conftest import NOW
 
 
-PARSERS = {"shiprocket": parse_shiprocket}
+PARSERS = {"shiprocket": shiprocket.parse}
 
 
 def body(awb, label, ts, **extra):
