@@ -22,11 +22,11 @@ from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
 from orderline.inbox import Parser, TrackingInbox
-from orderline.order_cache import OrderCache
 from orderline.orders import OrderService
-from orderline.present import OrderReads
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
+from web.order_cache import OrderCache
+from web.present import OrderReads
 
 if TYPE_CHECKING:
     import rq

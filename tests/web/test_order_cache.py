@@ -7,10 +7,11 @@ from sqlalchemy import select, text
 from couriers import shiprocket
 from orderline.customers import remember_language
 from orderline.models import Customer
-from orderline.order_cache import OrderCache
-from orderline.present import OrderReads, order_dict, to_json
+from orderline.present import order_dict
 from orderline.tracking import apply_tracking
 from tests.conftest import demo_id
+from web.order_cache import OrderCache
+from web.present import OrderReads, to_json
 
 
 def test_reads_are_cached_and_writes_invalidate(services, demo):
