@@ -49,8 +49,8 @@ SELECT g, g, 'Delhivery', (7700000000 + g)::text, 'https://track.example/' || g,
        current_date + (g % 5), current_date + (g % 7), 0
 FROM generate_series(1, {orders}) g WHERE {shipment_filter};
 
-INSERT INTO shipment_events (shipment_id, at, status, location, note, source)
-SELECT s.id, now() - interval '2 days', 'shipped', 'Bhiwandi hub', 'Picked up', 'bench'
+INSERT INTO shipment_events (shipment_id, at, status, order_status, location, note, source)
+SELECT s.id, now() - interval '2 days', 'shipped', 'shipped', 'Bhiwandi hub', 'Picked up', 'bench'
 FROM shipments s;
 
 SELECT setval('customers_id_seq', {customers}); SELECT setval('orders_id_seq', {orders});

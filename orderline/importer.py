@@ -31,6 +31,8 @@ from orderline.phones import InvalidPhone, normalise_phone
 
 ORDER_ID_RE = re.compile(r"^[A-Za-z]{0,6}-?\d{1,20}$")
 STATUSES = {s.value for s in OrderStatus}
+# An event's status in any spelling of ours: "in_transit", "IN TRANSIT", "In Transit".
+_EVENT_STATUSES = {s.value.upper().replace("_", " "): s.value for s in OrderStatus}
 
 
 @dataclass
@@ -175,7 +177,9 @@ def _shipment(ship: Any, errors: dict[str, str]) -> Optional[dict[str, Any]]:
             errors[f"shipment.events[{i}]"] = "needs at and status"
             continue
         events.append({"at": _datetime(ev.get("at"), f"shipment.events[{i}].at", errors),
-                       "status": ev["status"][:40], "location": str(ev.get("location") or "")[:200],
+                       "status": ev["status"][:40],
+                       "order_status": _EVENT_STATUSES.get(ev["status"].upper().replace("_", " ")),
+                       "location": str(ev.get("location") or "")[:200],
                        "note": str(ev.get("note") or "")[:500]})
     return {
         "courier": ship.get("courier"), "awb": (str(ship["awb"]) if ship.get("awb") else None),

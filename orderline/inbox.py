@@ -2,7 +2,8 @@
 
 `accept` is all the webhook does after checking the token and the payload's shape, so it
 answers quickly however busy the order tables are. `drain` (run by the RQ worker, and by tests)
-claims a batch of unprocessed rows, applies them with `orderline.tracking.apply_updates`, and
+claims a batch of unprocessed rows, reads each with the parser given for its `source` (a courier
+adapter's; the inbox knows no courier), applies them with `orderline.tracking.apply_updates`, and
 marks them processed in the same transaction as the order changes and the notification rows.
 A worker that dies mid-batch commits nothing: the rows are still unprocessed and the next drain
 applies them, so every accepted event takes effect exactly once.
@@ -16,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from sqlalchemy import Engine, bindparam, delete, event, func, select, update
 from sqlalchemy.exc import OperationalError
@@ -26,7 +27,7 @@ from orderline.clock import Clock
 from orderline.db import make_engine
 from orderline.errors import InvalidInput
 from orderline.models import InboxEvent
-from orderline.tracking import TrackingResult, apply_updates, parse_shiprocket
+from orderline.tracking import TrackingResult, TrackingUpdate, apply_updates
 
 log = logging.getLogger(__name__)
 INBOX = InboxEvent.__table__
@@ -35,6 +36,9 @@ RETRIES = 3
 DRAIN_LOCK = 0x6F6C_7472_6163_6B  # pg_advisory_xact_lock key: "oltrack"
 KEEP = timedelta(days=3)  # processed rows kept for support questions ("did you get event X?")
 ACCEPT_GROUP = 64  # most events one INSERT of `accept` writes (16 threads per web worker rarely wait for more)
+
+# Reads one source's decoded JSON payload; raises InvalidInput (or ValueError) if it is malformed.
+Parser = Callable[[Any], TrackingUpdate]
 
 
 class _Accept:
@@ -68,11 +72,14 @@ class Drained:
 
 
 class TrackingInbox:
-    def __init__(self, engine: Engine, factory: sessionmaker[Session], clock: Clock, batch: int = BATCH,
-                 on_accepted: Optional[Callable[[], object]] = None) -> None:
+    """Courier events by source: `parsers` maps each `source` stored with an event to its parser."""
+
+    def __init__(self, engine: Engine, factory: sessionmaker[Session], clock: Clock, parsers: Mapping[str, Parser],
+                 batch: int = BATCH, on_accepted: Optional[Callable[[], object]] = None) -> None:
         self.engine = engine
         self.factory = factory
         self.clock = clock
+        self.parsers = dict(parsers)
         self.batch = batch
         # Called once per committed group of accepted events (the app queues a drain with it).
         self.on_accepted = on_accepted
@@ -91,10 +98,18 @@ class TrackingInbox:
         event.listen(self.engine, "engine_disposed", lambda _engine: fast.dispose())
         return fast
 
-    def accept(self, payload: str, source: str = "shiprocket") -> int:
-        """Store one raw event durably (committed on return); returns its inbox id.
+    def parse(self, source: str, payload: Any) -> TrackingUpdate:
+        """`payload` (decoded JSON) read by `source`'s parser; raises InvalidInput if it is malformed,
+        or if no parser reads `source`. A webhook checks an event with this before `accept`."""
+        parser = self.parsers.get(source)
+        if parser is None:
+            raise InvalidInput({"source": f"no parser for source {source!r}"})
+        return parser(payload)
 
-        The caller has validated its shape. This is the webhook's whole cost, so it is written
+    def accept(self, payload: str, source: str) -> int:
+        """Store one raw event (JSON text) from `source` durably (committed on return); returns its inbox id.
+
+        The caller has validated its shape (`parse`). This is the webhook's whole cost, so it is written
         with group commit: while one thread's INSERT is in flight, events arriving on other
         threads wait, and the next writer stores all of them (up to ACCEPT_GROUP) with one
         multi-row INSERT, which is also its commit. Alone, an event is written at once by its
@@ -233,7 +248,7 @@ class TrackingInbox:
 
     # -- internals -------------------------------------------------------------
     def _apply_batch(self, only_id: Optional[int]) -> Drained:
-        claim = select(INBOX.c.id, INBOX.c.payload).where(INBOX.c.processed_at.is_(None))
+        claim = select(INBOX.c.id, INBOX.c.source, INBOX.c.payload).where(INBOX.c.processed_at.is_(None))
         claim = claim.where(INBOX.c.id == only_id) if only_id is not None else claim
         with self.factory() as session:
             if session.get_bind().dialect.name == "postgresql":
@@ -248,8 +263,12 @@ class TrackingInbox:
             marks: list[dict[str, Any]] = []
             parsed = []
             for row in rows:
+                if row.source not in self.parsers:  # e.g. a courier this deployment no longer reads
+                    marks.append(_mark(row.id, now, TrackingResult(None, "failed"),
+                                       f"no parser for source {row.source!r}"))
+                    continue
                 try:
-                    parsed.append((row.id, parse_shiprocket(json.loads(row.payload))))
+                    parsed.append((row.id, self.parsers[row.source](json.loads(row.payload))))
                 except (ValueError, InvalidInput) as exc:  # accepted by an older, laxer webhook
                     marks.append(_mark(row.id, now, TrackingResult(None, "failed"), f"unparseable: {exc}"))
             results, note_ids = apply_updates(session, [u for _, u in parsed])

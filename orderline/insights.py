@@ -22,7 +22,6 @@ from sqlalchemy.sql.elements import TextClause
 from orderline.errors import InvalidInput
 from orderline.models import OrderStatus as S, UTCDateTime
 from orderline.notifications import EVENTS
-from orderline.tracking import LABELS
 
 DEFAULT_DAYS = 7
 MAX_DAYS = 366
@@ -33,19 +32,9 @@ GENERIC_INTENTS = ("greet", "goodbye", "affirm", "deny", "thank", "inform")
 WISMO_INTENTS = ("order_status",)
 
 
-def _norm(label: str) -> str:
-    return label.upper().replace("_", " ")
-
-
-def _labels(*statuses: S) -> tuple[str, ...]:
-    """Shipment event labels (upper case, spaces) meaning one of `statuses`: Shiprocket's and ours."""
-    names = {label for label, status in LABELS.items() if status in statuses} | {_norm(s.value) for s in statuses}
-    return tuple(sorted(names))
-
-
-# A scan with one of these labels means the courier has the parcel; the first one is the ship date.
-SHIPPED_LABELS = _labels(S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.DELIVERED)
-FAILED_LABELS = _labels(S.DELIVERY_FAILED)
+# A scan meaning one of these means the courier has the parcel; the first one is the ship date.
+SHIPPED_STATUSES = tuple(s.value for s in (S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED,
+                                           S.DELIVERED))
 
 
 # -- the date range ------------------------------------------------------------------------
@@ -163,7 +152,7 @@ CTES: dict[str, str] = {
     "shipped": """shipped AS (
     SELECT ev.shipment_id, MIN(ev.at) AS shipped_at
     FROM shipment_events ev
-    WHERE UPPER(REPLACE(ev.status, '_', ' ')) IN :shipped_labels
+    WHERE ev.order_status IN :shipped_statuses
     GROUP BY ev.shipment_id
     HAVING MIN(ev.at) >= :start AND MIN(ev.at) < :end
 )""",
@@ -199,14 +188,14 @@ CTES: dict[str, str] = {
                 THEN 'responded' ELSE 'no_response' END AS response,
            CASE WHEN EXISTS (SELECT 1 FROM shipment_events x
                              WHERE x.shipment_id = f.shipment_id AND x.at > f.first_failed_at
-                               AND UPPER(REPLACE(x.status, '_', ' ')) = 'DELIVERED') THEN 'delivered'
+                               AND x.order_status = 'delivered') THEN 'delivered'
                 WHEN EXISTS (SELECT 1 FROM shipment_events x
                              WHERE x.shipment_id = f.shipment_id AND x.at >= f.first_failed_at
-                               AND UPPER(REPLACE(x.status, '_', ' ')) LIKE 'RTO%') THEN 'rto'
+                               AND x.order_status IN ('rto_initiated', 'rto_delivered')) THEN 'rto'
                 ELSE 'pending' END AS outcome
     FROM (SELECT ev.shipment_id, MIN(ev.at) AS first_failed_at, COUNT(*) AS attempts
           FROM shipment_events ev
-          WHERE UPPER(REPLACE(ev.status, '_', ' ')) IN :failed_labels
+          WHERE ev.order_status = 'delivery_failed'
           GROUP BY ev.shipment_id) f
     JOIN shipments s ON s.id = f.shipment_id
     WHERE f.first_failed_at >= :start AND f.first_failed_at < :end
@@ -404,7 +393,7 @@ _EPOCH = re.compile(r"EPOCH\(([:\w.]+)\)")
 _DAYNUM = re.compile(r"DAYNUM\(([:\w.]+)\)")
 _DATETIME_PARAMS = {"start", "end", "now"}
 _LIST_PARAMS = {"generic_intents": GENERIC_INTENTS, "wismo_intents": WISMO_INTENTS,
-                "shipped_labels": SHIPPED_LABELS, "failed_labels": FAILED_LABELS}
+                "shipped_statuses": SHIPPED_STATUSES}
 
 
 def statement_text(figure: Figure) -> str:

@@ -188,7 +188,10 @@ class ShipmentEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"), index=True)
     at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(40))  # the courier's (or importer's) words, as given
+    # What the event means for the order (an OrderStatus value), as the courier adapter or the
+    # importer read `status`; None when it means none in particular (a weighing scan, say).
+    order_status: Mapped[Optional[str]] = mapped_column(String(20))
     location: Mapped[str] = mapped_column(String(200), default="")
     note: Mapped[str] = mapped_column(String(500), default="")
     source: Mapped[str] = mapped_column(String(20), default="import")

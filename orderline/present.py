@@ -3,14 +3,14 @@
 `order_dict` presents an order graph. Writers hand it the ORM objects they already hold;
 the API's reads go through `OrderRows`, which fetches the same parts with one Core SELECT
 and hands `order_dict` light row objects instead, skipping the ORM's session, identity map
-and loaders (what that saves: docs/benchmarks.md, issue #2).
+and loaders (what that saves: docs/benchmarks.md, issue #2). Turning these into HTTP bodies,
+and caching those, is the web adapter's business.
 """
 from __future__ import annotations
 
-import json
 from datetime import date
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from sqlalchemy import Engine, bindparam, func, select
 
@@ -18,12 +18,8 @@ from orderline import rules
 from orderline.clock import Clock
 from orderline.errors import OrderNotFound
 from orderline.models import Address, Customer, Order, Payment, ReturnRequest, Shipment, ShipmentEvent
-from orderline.orders import address_dict, order_digits
+from orderline.orders import address_dict
 from orderline.phones import normalise_phone
-
-if TYPE_CHECKING:
-    from orderline.order_cache import OrderCache
-    from orderline.orders import OrderService
 
 
 def order_dict(order: Order, clock: Clock) -> dict[str, Any]:
@@ -109,11 +105,6 @@ def is_delayed(ship: Shipment, status: str, today: date) -> bool:
 
 def _iso(value: Optional[date]) -> Optional[str]:
     return value.isoformat() if value else None
-
-
-def to_json(value: Any) -> bytes:
-    """The HTTP body for `value`, byte for byte what Flask's `jsonify` sends (sorted, compact)."""
-    return (json.dumps(value, sort_keys=True, separators=(",", ":")) + "\n").encode()
 
 
 # What `order_dict` reads, part by part. Each part's first column is never NULL in a stored
@@ -223,28 +214,3 @@ class OrderRows:
             part["customer"](first), part["payment"](first), part["address"](first), ship)
         order.return_requests = [open_return] if open_return else []
         return order_dict(order, self.clock)  # type: ignore[arg-type]
-
-
-class OrderReads:
-    """Presented orders for readers (API, channels): JSON bytes, through the order cache."""
-
-    def __init__(self, orders: "OrderService", cache: "OrderCache", clock: Clock) -> None:
-        self.orders = orders
-        self.cache = cache
-        self.clock = clock
-        with orders.factory() as session:
-            self.rows = OrderRows(session.get_bind(), clock)
-
-    def json_by_ref(self, ref: str) -> bytes:
-        """The order as the API's JSON body; raises OrderNotFound."""
-        number = order_digits(ref)
-        return self.cache.get_or_load(number, self.clock.today().isoformat(),
-                                      lambda: to_json(self.rows.by_number(number)))
-
-    def by_ref(self, ref: str) -> dict[str, Any]:
-        """The order as a dict; raises OrderNotFound."""
-        return json.loads(self.json_by_ref(ref))
-
-    def json_for_phone(self, phone: str, limit: int = 50) -> bytes:
-        """`{"orders": [...]}`, newest first, as the API's JSON body; raises InvalidPhone."""
-        return to_json({"orders": self.rows.for_phone(phone, limit)})

@@ -1,17 +1,17 @@
-"""Courier tracking updates: Shiprocket's payload mapped onto our order lifecycle.
+"""Courier tracking updates applied to our order lifecycle, whoever the courier is.
 
-Parsing is pure. `apply_updates` applies a batch of updates inside the caller's transaction
-with a handful of Core statements (the worker drains the inbox this way, see
-`orderline/inbox.py`); `apply_tracking` applies one in its own transaction. Both are
-idempotent: an event already on the timeline changes nothing.
+A courier adapter reads its payload into a `TrackingUpdate` in our terms: our status, an aware
+time, and the courier's own words kept as opaque text for the timeline. Here is the rule for
+which status may follow which (`may_move`), and the code that applies updates: `apply_updates`
+applies a batch inside the caller's transaction with a handful of Core statements (the worker
+drains the inbox this way, see `orderline/inbox.py`); `apply_tracking` applies one in its own
+transaction. Both are idempotent: an event already on the timeline changes nothing.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Iterable, Optional, Sequence
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, select, update as update_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,59 +19,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from orderline import notifications, rules
-from orderline.errors import InvalidInput
 from orderline.models import AuditLog, Notification, Order, OrderStatus as S, Shipment, ShipmentEvent, utcnow
 from orderline.orders import in_transaction, order_digits
 
-IST = ZoneInfo("Asia/Kolkata")
-
-# Shiprocket status labels (upper-case) onto our statuses. Labels not listed are recorded
-# on the timeline but do not move the order.
-LABELS: dict[str, S] = {
-    "NEW": S.CONFIRMED,
-    "INVOICED": S.CONFIRMED,
-    "READY TO SHIP": S.PACKED,
-    "AWB ASSIGNED": S.PACKED,
-    "LABEL GENERATED": S.PACKED,
-    "MANIFEST GENERATED": S.PACKED,
-    "PICKUP SCHEDULED": S.PACKED,
-    "PICKUP GENERATED": S.PACKED,
-    "PICKUP QUEUED": S.PACKED,
-    "OUT FOR PICKUP": S.PACKED,
-    "PICKUP RESCHEDULED": S.PACKED,
-    "PICKUP EXCEPTION": S.PACKED,
-    "PACKED": S.PACKED,
-    "PICKED UP": S.SHIPPED,
-    "SHIPPED": S.SHIPPED,
-    "HANDOVER TO COURIER": S.SHIPPED,
-    "IN TRANSIT": S.IN_TRANSIT,
-    "IN-TRANSIT": S.IN_TRANSIT,
-    "REACHED AT DESTINATION HUB": S.IN_TRANSIT,
-    "REACHED DESTINATION HUB": S.IN_TRANSIT,
-    "MISROUTED": S.IN_TRANSIT,
-    "DELAYED": S.IN_TRANSIT,
-    "OUT FOR DELIVERY": S.OUT_FOR_DELIVERY,
-    "UNDELIVERED": S.DELIVERY_FAILED,
-    "DELIVERY FAILED": S.DELIVERY_FAILED,
-    "FAILED DELIVERY": S.DELIVERY_FAILED,
-    "DELIVERED": S.DELIVERED,
-    "RTO INITIATED": S.RTO_INITIATED,
-    "RTO IN TRANSIT": S.RTO_INITIATED,
-    "RTO IN INTRANSIT": S.RTO_INITIATED,
-    "RTO OFD": S.RTO_INITIATED,
-    "RTO NDR": S.RTO_INITIATED,
-    "RTO ACKNOWLEDGED": S.RTO_INITIATED,
-    "RTO DELIVERED": S.RTO_DELIVERED,
-    "CANCELED": S.CANCELLED,
-    "CANCELLED": S.CANCELLED,
-    "CANCELLED BEFORE DISPATCHED": S.CANCELLED,
-}
-# Shiprocket's numeric shipment status ids, used when a label is missing or unknown.
-STATUS_IDS: dict[int, S] = {
-    6: S.SHIPPED, 7: S.DELIVERED, 8: S.CANCELLED, 9: S.RTO_INITIATED, 10: S.RTO_DELIVERED,
-    14: S.RTO_INITIATED, 17: S.OUT_FOR_DELIVERY, 18: S.IN_TRANSIT, 19: S.PACKED, 21: S.DELIVERY_FAILED,
-    38: S.IN_TRANSIT, 42: S.SHIPPED, 45: S.CANCELLED, 46: S.RTO_INITIATED,
-}
 # Where an order may go next. Terminal states stay put; a late "shipped" never undoes "delivered".
 FORWARD: dict[S, frozenset[S]] = {
     S.DELIVERED: frozenset(),
@@ -85,14 +35,32 @@ RANK = {S.PLACED: 0, S.CONFIRMED: 1, S.PACKED: 2, S.SHIPPED: 3, S.IN_TRANSIT: 4,
 
 @dataclass(frozen=True)
 class Scan:
-    at: datetime
-    label: str
+    """One scan the courier reports with an update (the parcel's history, oldest first)."""
+
+    at: datetime  # aware
+    label: str  # the courier's own words for it, kept as they came (at most 40 characters)
     activity: str
     location: str
+    status: Optional[S] = None  # what the scan means for the order, if anything
 
 
 @dataclass(frozen=True)
 class TrackingUpdate:
+    """A courier's news about one shipment, in our terms.
+
+    Attributes:
+        source: Who sent it (a courier adapter's name); the timeline's `source` and the audit actor.
+        awb: The shipment's airway bill number.
+        courier: The courier's name, when the payload names one.
+        label: The courier's own words for the current status, opaque (at most 40 characters).
+        status: The order status `label` means; None when it means none (a weighing scan, say).
+        at: When it happened (aware).
+        order_ref: Our order id as the sender knows it, to attach an AWB we have not seen.
+        etd: The courier's expected delivery date.
+        scans: Scans reported with it.
+    """
+
+    source: str
     awb: str
     courier: Optional[str]
     label: str
@@ -112,82 +80,6 @@ class TrackingResult:
     notification_ids: list[int] = field(default_factory=list)
 
 
-def parse_shiprocket(payload: Any) -> TrackingUpdate:
-    """Validate a Shiprocket tracking payload, or raise InvalidInput."""
-    if not isinstance(payload, dict):
-        raise InvalidInput({"body": "expected a JSON object"})
-    errors: dict[str, str] = {}
-    awb = str(payload.get("awb") or "").strip()
-    if not awb or len(awb) > 50:
-        errors["awb"] = "required"
-    label = str(payload.get("current_status") or payload.get("shipment_status") or "").strip().upper()
-    status_id = _int(payload.get("shipment_status_id")) or _int(payload.get("current_status_id"))
-    if not label and status_id is None:
-        errors["current_status"] = "required"
-    at = parse_time(payload.get("current_timestamp"))
-    if at is None:
-        errors["current_timestamp"] = "required, e.g. '23 05 2023 11:43:52'"
-    scans_raw = payload.get("scans") or []
-    if not isinstance(scans_raw, list):
-        errors["scans"] = "expected a list"
-        scans_raw = []
-    scans = []
-    for raw in scans_raw[:500]:
-        if not isinstance(raw, dict):
-            continue
-        when = parse_time(raw.get("date"))
-        if when is None:
-            continue
-        scans.append(Scan(when, str(raw.get("sr-status-label") or raw.get("status") or "").upper()[:40],
-                          str(raw.get("activity") or "")[:500], str(raw.get("location") or "")[:200]))
-    if errors:
-        raise InvalidInput(errors)
-    status = LABELS.get(label) or STATUS_IDS.get(status_id or -1)
-    etd_at = parse_time(payload.get("etd"))
-    order_ref = payload.get("order_id")
-    return TrackingUpdate(awb=awb, courier=(str(payload["courier_name"])[:100] if payload.get("courier_name") else None),
-                          label=(label or str(status_id))[:40], status=status, at=at,  # type: ignore[arg-type]
-                          order_ref=str(order_ref) if order_ref not in (None, "") else None,
-                          etd=etd_at.date() if etd_at else None, scans=tuple(scans))
-
-
-# Shiprocket's two usual shapes, read without strptime (the webhook parses every event).
-_DMY = re.compile(r"(\d\d) (\d\d) (\d{4}) (\d\d):(\d\d):(\d\d)")
-_YMD = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)")
-
-
-def parse_time(value: Any) -> Optional[datetime]:
-    """Shiprocket sends '23 05 2023 11:43:52', '2023-05-19 11:59:16' or ISO; naive means IST."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    for shape, order in ((_DMY, (2, 1, 0)), (_YMD, (0, 1, 2))):
-        match = shape.fullmatch(text)
-        if match:
-            parts = [int(p) for p in match.groups()]
-            try:
-                return datetime(parts[order[0]], parts[order[1]], parts[order[2]], *parts[3:], tzinfo=IST)
-            except ValueError:
-                break  # e.g. 31 02: let the general parsers decide
-    for fmt in ("%d %m %Y %H:%M:%S", "%Y-%m-%d %H:%M:%S", "%d-%m-%Y %H:%M:%S", "%Y-%m-%d"):
-        try:
-            return datetime.strptime(text, fmt).replace(tzinfo=IST)
-        except ValueError:
-            pass
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=IST)
-
-
-def _int(value: Any) -> Optional[int]:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def may_move(current: S, new: S) -> bool:
     """Whether a (newer) courier event may move an order from `current` to `new`."""
     if current == new:
@@ -202,7 +94,7 @@ def may_move(current: S, new: S) -> bool:
     return not (RANK[current] >= RANK[S.SHIPPED] > RANK[new])
 
 
-def apply_tracking(factory: sessionmaker[Session], update: TrackingUpdate, actor: str = "shiprocket") -> TrackingResult:
+def apply_tracking(factory: sessionmaker[Session], update: TrackingUpdate, actor: Optional[str] = None) -> TrackingResult:
     """Apply one update in its own transaction (see `apply_updates`). Idempotent."""
 
     def work(session: Session) -> TrackingResult:
@@ -249,9 +141,10 @@ _SHIP_COLS = (_SHIP.c.awb, _SHIP.c.id, _SHIP.c.order_pk, _ORDER.c.order_id, _ORD
 
 
 def apply_updates(session: Session, updates: Sequence[TrackingUpdate],
-                  actor: str = "shiprocket") -> tuple[list[TrackingResult], list[int]]:
+                  actor: Optional[str] = None) -> tuple[list[TrackingResult], list[int]]:
     """Apply `updates` in order inside the caller's transaction; returns a result per update and
     the ids of the notifications written (the outbox rows, committed with the order changes).
+    The audit rows name `actor`, or else each update's source.
 
     Set-based: one locked read of the shipments and orders, one of their timelines and
     notifications, then one statement per table, however many updates. The shipments and orders
@@ -277,7 +170,7 @@ def apply_updates(session: Session, updates: Sequence[TrackingUpdate],
         insert_ = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(_NOTE)
         stmt = insert_.on_conflict_do_nothing(index_elements=["order_pk", "event"]).returning(_NOTE.c.id)
         note_ids = list(session.execute(stmt, notes).scalars())
-    # The order cache (orderline/order_cache.py) bumps these orders after the commit.
+    # Orders changed behind the ORM's back: whoever watches commits (the order cache) reads them here.
     session.info.setdefault("touched_orders", set()).update(s.number for s in ships.values() if s.touched)
     return results, note_ids
 
@@ -315,13 +208,11 @@ def _told(session: Session, order_pks: set[int]) -> set[tuple[int, str]]:
 
 def _attach(session: Session, ships: dict[str, _Ship], told: set[tuple[int, str]],
             update: TrackingUpdate) -> Optional[_Ship]:
-    """An AWB we don't know: on its first event, find the order by Shiprocket's `order_id`."""
+    """An AWB we don't know: on its first event, find the order by the update's `order_ref`."""
     if not update.order_ref:
         return None
-    # Shiprocket's order_id is the channel's id, sometimes with a suffix ("OL-100234_1").
-    ref = re.split(r"[_\s]", update.order_ref)[0]
     try:
-        number = order_digits(ref)
+        number = order_digits(update.order_ref)
     except Exception:
         return None
     order = session.execute(select(_ORDER.c.id).where(_ORDER.c.number == number)
@@ -341,21 +232,21 @@ def _attach(session: Session, ships: dict[str, _Ship], told: set[tuple[int, str]
     return ship
 
 
-def _apply(ship: _Ship, update: TrackingUpdate, actor: str, events: list[dict[str, Any]],
+def _apply(ship: _Ship, update: TrackingUpdate, actor: Optional[str], events: list[dict[str, Any]],
            audits: list[dict[str, Any]], notes: list[dict[str, Any]], told: set[tuple[int, str]]) -> TrackingResult:
     """The rules for one update against the batch's view of its shipment (no I/O)."""
     added = 0
     for scan in update.scans:
         key = (scan.at, scan.label or "SCAN", scan.activity)
         if key not in ship.seen:
-            events.append({"shipment_id": ship.id, "at": scan.at, "status": key[1], "location": scan.location,
-                           "note": scan.activity, "source": "shiprocket"})
+            events.append({"shipment_id": ship.id, "at": scan.at, "status": key[1], "order_status": _value(scan.status),
+                           "location": scan.location, "note": scan.activity, "source": update.source})
             ship.seen.add(key)
             added += 1
     current_key = (update.at, update.label, "")
     if current_key not in ship.seen and not any(s.at == update.at and s.label == update.label for s in update.scans):
-        events.append({"shipment_id": ship.id, "at": update.at, "status": update.label, "location": "", "note": "",
-                       "source": "shiprocket"})
+        events.append({"shipment_id": ship.id, "at": update.at, "status": update.label,
+                       "order_status": _value(update.status), "location": "", "note": "", "source": update.source})
         ship.seen.add(current_key)
         added += 1
     if update.courier and not ship.courier:
@@ -393,7 +284,7 @@ def _apply(ship: _Ship, update: TrackingUpdate, actor: str, events: list[dict[st
     if changes:
         ship.order_changed = True
         ship.order_updated_at = update.at if update.at > ship.order_updated_at else utcnow()
-        audits.append({"actor": actor, "entity": "order", "entity_id": ship.order_id, "action": "tracking_update",
+        audits.append({"actor": actor or update.source, "entity": "order", "entity_id": ship.order_id, "action": "tracking_update",
                        "changes": {**changes, "awb": update.awb, "label": update.label}, "at": utcnow()})
         if result.outcome == "duplicate":
             result.outcome = "recorded"
@@ -431,3 +322,7 @@ def _terminal() -> set[str]:
 
 def _iso(value: Optional[date]) -> Optional[str]:
     return value.isoformat() if value else None
+
+
+def _value(status: Optional[S]) -> Optional[str]:
+    return status.value if status else None

@@ -11,7 +11,7 @@ from orderline.clock import Clock
 from orderline.escalations import EscalationService
 from orderline.inbox import TrackingInbox
 from orderline.orders import OrderService
-from orderline.present import OrderReads
+from web.present import OrderReads
 
 
 @dataclass(frozen=True)

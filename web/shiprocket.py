@@ -13,12 +13,12 @@ import json
 from flask import Blueprint, request
 
 from orderline.errors import InvalidInput
-from orderline.tracking import parse_shiprocket
 from edge.jsonapi import error, json_bytes
 from edge import deps as adapter_deps
 from web.deps import CourierWebhookDeps
 
 bp = Blueprint("shiprocket", __name__, url_prefix="/webhooks")
+SOURCE = "shiprocket"  # the inbox reads these events with the parser given for this source
 
 
 @bp.post("/shiprocket")
@@ -37,9 +37,9 @@ def tracking_update():
     except ValueError:  # not UTF-8, or not JSON
         return error(400, "bad_json", "the body is not UTF-8 JSON")
     try:
-        parse_shiprocket(payload)
+        svc.inbox.parse(SOURCE, payload)
     except InvalidInput as exc:
         return error(400, exc.code, exc.message, fields=exc.fields)
-    inbox_id = svc.inbox.accept(text)  # committed; the worker is woken to apply it
+    inbox_id = svc.inbox.accept(text, SOURCE)  # committed; the worker is woken to apply it
     # 200 even for shipments we may not know: Shiprocket keeps retrying anything else.
     return json_bytes(b'{"status":"accepted","id":%d}' % inbox_id)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.deps import WhatsAppDeps
 from bot.rasa_client import RasaClient
 from bot.routing import ChannelSettings
+from couriers import shiprocket
 from messaging.jobs import DrainRequests, NotifyJobs, request_drain
 from messaging.notifier import Notifier
 from messaging.sender import WhatsAppSender
@@ -22,12 +23,12 @@ from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
-from orderline.inbox import TrackingInbox
-from orderline.order_cache import OrderCache
+from orderline.inbox import Parser, TrackingInbox
 from orderline.orders import OrderService
-from orderline.present import OrderReads
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
+from web.order_cache import OrderCache
+from web.present import OrderReads
 from wiring.jobs import RQJobQueue
 
 if TYPE_CHECKING:
@@ -104,8 +105,14 @@ class Services:
         return DrainRequests(lambda: request_drain(self.redis, self.jobs))
 
     @cached_property
+    def tracking_parsers(self) -> dict[str, Parser]:
+        """Each courier adapter's payload parser, by the `source` its webhook stores events under."""
+        return {shiprocket.SOURCE: shiprocket.parse}
+
+    @cached_property
     def inbox(self) -> TrackingInbox:
-        return TrackingInbox(self.engine, self.sessions, self.clock, on_accepted=self.drain_requests)
+        return TrackingInbox(self.engine, self.sessions, self.clock, self.tracking_parsers,
+                             on_accepted=self.drain_requests)
 
     @cached_property
     def replies(self) -> NotificationReplies:

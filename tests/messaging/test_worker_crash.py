@@ -10,10 +10,11 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import insert, select, text
 
+from couriers import shiprocket
 from wiring.worker import dispatch_due, drain_inbox, process_notification
 from orderline.models import Notification
 from orderline.settings import ROOT
-from orderline.tracking import apply_tracking, parse_shiprocket
+from orderline.tracking import apply_tracking
 from tests.conftest import SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
 from wiring import create_app
@@ -48,7 +49,7 @@ def test_killed_mid_send_then_restarted_sends_exactly_once(settings, demo):
         svc.redis.flushdb()
         oid = demo_id(demo, "in_transit")
         phone = demo[oid]["customer"]["phone"]
-        result = apply_tracking(svc.sessions, parse_shiprocket(
+        result = apply_tracking(svc.sessions, shiprocket.parse(
             {"awb": demo[oid]["shipment"]["awb"], "current_status": "OUT FOR DELIVERY",
              "current_timestamp": "28 11 2026 10:00:00", "scans": []}))
         [note_id] = result.notification_ids

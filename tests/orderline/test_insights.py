@@ -130,10 +130,11 @@ def test_rendering_spells_epoch_per_dialect_and_lists_each_day():
     assert set(reasons) == {"start", "end"}  # only the parameters the statement uses
 
 
-def test_labels_cover_shiprocket_and_import_spellings():
-    assert {"SHIPPED", "PICKED UP", "IN TRANSIT", "DELIVERED", "UNDELIVERED"} <= set(insights.SHIPPED_LABELS)
-    assert "PACKED" not in insights.SHIPPED_LABELS and "RTO INITIATED" not in insights.SHIPPED_LABELS
-    assert set(insights.FAILED_LABELS) == {"DELIVERY FAILED", "FAILED DELIVERY", "UNDELIVERED"}
+def test_shipped_means_the_courier_has_it_in_our_statuses_not_a_couriers_labels():
+    assert set(insights.SHIPPED_STATUSES) == {"shipped", "in_transit", "out_for_delivery", "delivery_failed",
+                                              "delivered"}
+    for figure in insights.FIGURES.values():
+        assert "ev.status" not in insights.statement_text(figure) and "x.status" not in insights.statement_text(figure)
 
 
 def test_long_ranges_and_daylight_saving_put_each_message_on_its_local_day(services):

@@ -1,5 +1,4 @@
 """The Core read path presents every order exactly as `order_dict` does over the ORM."""
-import json
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -9,7 +8,7 @@ from sqlalchemy import select
 from orderline.errors import OrderNotFound
 from orderline.models import Customer, Order, Payment, ReturnRequest, Shipment, ShipmentEvent
 from orderline.phones import InvalidPhone
-from orderline.present import OrderRows, order_dict, to_json
+from orderline.present import OrderRows, order_dict
 from tests.conftest import demo_id
 
 
@@ -74,16 +73,6 @@ def test_orders_for_a_phone_match_the_orm_newest_first(services, demo):
 def test_unknown_order_is_not_found(services, demo):
     with pytest.raises(OrderNotFound):
         OrderRows(services.engine, services.clock).by_number("999999")
-
-
-def test_json_body_is_what_jsonify_sends(app, services, demo):
-    add_odd_orders(services, demo)
-    rows = OrderRows(services.engine, services.clock)
-    with app.app_context():
-        for number in all_numbers(services):
-            value = rows.by_number(number)
-            assert to_json(value) == app.json.response(value).get_data()
-            assert json.loads(to_json(value)) == value
 
 
 def test_one_statement_per_lookup(services, demo):

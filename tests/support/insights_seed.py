@@ -27,8 +27,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from couriers import shiprocket
 from orderline.models import (Conversation, Customer, Escalation, Message, NdrAction, Notification, Order,
-                              OrderFeedback, Shipment, ShipmentEvent)
+                              OrderFeedback, OrderStatus, Shipment, ShipmentEvent)
 
 IST = ZoneInfo("Asia/Kolkata")
 NOW = datetime(2026, 11, 28, 11, 0, tzinfo=IST)
@@ -37,6 +38,14 @@ FROM, TO = "2026-11-22", "2026-11-28"
 
 def at(day: int, hour: int, minute: int = 0, second: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, second, tzinfo=IST)
+
+
+def event(when: datetime, label: str) -> ShipmentEvent:
+    """A timeline row as it would arrive: our status names from an import, upper case from Shiprocket."""
+    if label in {s.value for s in OrderStatus}:
+        return ShipmentEvent(at=when, status=label, order_status=label, source="import")
+    meaning = shiprocket.LABELS.get(label)
+    return ShipmentEvent(at=when, status=label, order_status=meaning.value if meaning else None, source="shiprocket")
 
 
 class Seeder:
@@ -80,7 +89,7 @@ class Seeder:
                       items=[], amount=Decimal("499.00"), status="shipped")
         if events:
             order.shipment = Shipment(awb=f"SEED{n:06d}", courier="Delhivery",
-                                      events=[ShipmentEvent(at=when, status=label) for when, label in events])
+                                      events=[event(when, label) for when, label in events])
         self.s.add(order)
         return order
 

@@ -4,12 +4,14 @@ import json
 import redis as redis_lib
 from sqlalchemy import select, text
 
+from couriers import shiprocket
 from orderline.customers import remember_language
 from orderline.models import Customer
-from orderline.order_cache import OrderCache
-from orderline.present import OrderReads, order_dict, to_json
-from orderline.tracking import apply_tracking, parse_shiprocket
+from orderline.present import order_dict
+from orderline.tracking import apply_tracking
 from tests.conftest import demo_id
+from web.order_cache import OrderCache
+from web.present import OrderReads, to_json
 
 
 def test_reads_are_cached_and_writes_invalidate(services, demo):
@@ -79,7 +81,7 @@ def test_tracking_updates_invalidate(services, demo):
     services.redis.flushdb()
     oid = demo_id(demo, "in_transit")
     assert services.order_reads.by_ref(oid)["status"] == "in_transit"
-    apply_tracking(services.sessions, parse_shiprocket({"awb": demo[oid]["shipment"]["awb"], "current_status": "DELIVERED",
+    apply_tracking(services.sessions, shiprocket.parse({"awb": demo[oid]["shipment"]["awb"], "current_status": "DELIVERED",
                                                         "current_timestamp": "28 11 2026 10:00:00"}))
     assert services.order_reads.by_ref(oid)["status"] == "delivered"
 
