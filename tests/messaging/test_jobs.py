@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from messaging.jobs import DRAIN_FLAG, DrainRequests, bound_services, drain_inbox
-from tests.conftest import SHIPROCKET_TOKEN
+from tests.support.values import SHIPROCKET_TOKEN
 from web import create_app
 from web.services import Services
 from tests.support.jobs import run_jobs, settle

@@ -14,8 +14,8 @@ from messaging.jobs import dispatch_due, drain_inbox, process_notification
 from orderline.models import Notification
 from orderline.settings import ROOT
 from orderline.tracking import apply_tracking, parse_shiprocket
-from tests.conftest import SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.values import SHIPROCKET_TOKEN, demo_id
 from web import create_app
 from web.services import Services
 

@@ -12,7 +12,7 @@ from orderline.clock import Clock
 from orderline.db import make_engine
 from orderline.inbox import DRAIN_LOCK, TrackingInbox
 from orderline.models import InboxEvent, Notification, Order, ShipmentEvent
-from tests.conftest import NOW
+from tests.support.values import NOW
 
 
 def body(awb, label, ts, **extra):

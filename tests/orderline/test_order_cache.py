@@ -9,7 +9,7 @@ from orderline.models import Customer
 from orderline.order_cache import OrderCache
 from orderline.present import OrderReads, order_dict, to_json
 from orderline.tracking import apply_tracking, parse_shiprocket
-from tests.conftest import demo_id
+from tests.support.values import demo_id
 
 
 def test_reads_are_cached_and_writes_invalidate(services, demo):

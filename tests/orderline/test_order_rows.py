@@ -10,7 +10,7 @@ from orderline.errors import OrderNotFound
 from orderline.models import Customer, Order, Payment, ReturnRequest, Shipment, ShipmentEvent
 from orderline.phones import InvalidPhone
 from orderline.present import OrderRows, order_dict, to_json
-from tests.conftest import demo_id
+from tests.support.values import demo_id
 
 
 def add_odd_orders(services, demo):

@@ -8,7 +8,7 @@ from orderline.errors import InvalidInput
 from orderline.models import Notification, Order, OrderStatus as S
 from orderline.orders import in_transaction
 from orderline.tracking import IST, apply_tracking, apply_updates, may_move, parse_shiprocket, parse_time
-from tests.conftest import demo_id
+from tests.support.values import demo_id
 
 
 def payload(awb, label, ts, status_id=None, etd=None, scans=(), order_id=None):
