@@ -1,6 +1,7 @@
-"""Shared benchmark plumbing: throwaway PostgreSQL databases, gunicorn, percentiles."""
+"""Shared benchmark plumbing: throwaway PostgreSQL databases, a Redis database of its own, gunicorn, percentiles."""
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import socket
@@ -19,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orderline.db import upgrade_schema  # noqa: E402
+from tests.support.redis_db import claim_db, server_url  # noqa: E402
 
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 
@@ -78,6 +80,18 @@ def create_db(orders: int, customers: int, status_expr: str = MIXED_STATUSES,
                 conn.execute(statement)
     print(f"seeded {orders:,} orders for {customers:,} customers in {time.perf_counter() - t0:.1f} s", flush=True)
     return url
+
+
+def claim_redis(name: str) -> str:
+    """The URL of a flushed Redis database this benchmark holds until it exits.
+
+    Claimed like a test run's (tests/support/redis_db.py) on the server `BENCH_REDIS_URL` names
+    (default redis://127.0.0.1:6379; a database number in it is ignored), so a benchmark never
+    shares a database with a test run or another benchmark.
+    """
+    claimed = claim_db(server_url("BENCH_REDIS_URL"), label=f"bench/{name}")
+    atexit.register(claimed.release)
+    return claimed.url
 
 
 def drop_db(url: str) -> None:

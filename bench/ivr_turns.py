@@ -2,7 +2,7 @@
 
 Starts, on free loopback ports: a throwaway PostgreSQL database seeded with the demo orders,
 the Rasa server (models/orderline.tar.gz) and its action server from .venv-rasa, and the app
-under gunicorn. Then 32 threads each place scripted calls (tests/ivr/caller.py, signed like
+under gunicorn. Then 32 threads each place scripted calls (tests/support/ivr_caller.py, signed like
 Twilio) mixing keypad steps (no Rasa) and speech steps (through Rasa), and each spoken turn is
 also sent straight to Rasa's REST webhook just before or after (alternating), so both see
 the same load at the same moment.
@@ -42,10 +42,10 @@ from orderline.db import upgrade_schema  # noqa: E402
 from orderline.demo import demo_orders  # noqa: E402
 from orderline.importer import import_orders  # noqa: E402
 from orderline.db import make_engine, session_factory  # noqa: E402
-from tests.ivr.caller import Keys, ScriptedCaller, Speech, http_transport  # noqa: E402
+from tests.support.ivr_caller import Keys, ScriptedCaller, Speech, http_transport  # noqa: E402
+from common import claim_redis  # noqa: E402  (bench/ is on sys.path: this script's directory)
 
 ADMIN = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 MODEL = ROOT / "models" / "orderline.tar.gz"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 TOKEN = "bench-twilio-" + uuid.uuid4().hex[:8]
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> dict:
     db_url, phones = create_db(args.threads * args.calls_per_thread)
     app_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     rasa_url = f"http://127.0.0.1:{rasa_port}"
-    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": REDIS_URL, "RASA_URL": rasa_url,
+    env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": claim_redis("ivr_turns"), "RASA_URL": rasa_url,
            "ORDER_SERVICE_URL": f"http://127.0.0.1:{app_port}", "API_TOKEN": "bench-api-" + uuid.uuid4().hex,
            "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "", "PUBLIC_BASE_URL": PUBLIC,
            "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench", "PYTHONDONTWRITEBYTECODE": "1"}

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import subprocess
 import sys
 import time
@@ -37,7 +36,7 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (ROOT, cpu_seconds, create_db, drop_db, free_port, pct, procfile_command,  # noqa: E402
+from common import (ROOT, claim_redis, cpu_seconds, create_db, drop_db, free_port, pct, procfile_command,  # noqa: E402
                     start_gunicorn, start_process, stop, summary)
 
 SID, TOKEN = "AC" + "9" * 32, "bench-twilio-" + uuid.uuid4().hex[:6]
@@ -46,7 +45,6 @@ CONCURRENCY = 16
 WARMUP = 200  # requests of each kind before timing: gunicorn's threads, pools and lazy imports warm up
 # A Redis database of its own: the workers take every job on the `orderline` queue, so sharing
 # one with a test run (or another benchmark) would have them run each other's jobs.
-REDIS_URL = os.environ.get("BENCH_NOTIFY_REDIS_URL", "redis://127.0.0.1:6379/13")
 
 
 def event(awb: int, ts: str) -> dict:
@@ -227,7 +225,7 @@ def main() -> int:
         conn.execute("CREATE TABLE bench_inbox (LIKE tracking_inbox INCLUDING ALL)")
     port, fake_port = free_port(), free_port()
     fake_url = f"http://127.0.0.1:{fake_port}"
-    redis_url = REDIS_URL
+    redis_url = claim_redis("notifications")
     env = {"DATABASE_URL": url_db, "REDIS_URL": redis_url, "API_TOKEN": "bench", "SECRET_KEY": "bench",
            "SHIPROCKET_WEBHOOK_TOKEN": SR_TOKEN, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
            "TWILIO_API_BASE_URL": fake_url, "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",

@@ -32,12 +32,12 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import ROOT, cpu_seconds, create_db, drop_db, free_port, procfile_command, stop, summary  # noqa: E402
+from common import (ROOT, claim_redis, cpu_seconds, create_db, drop_db, free_port, procfile_command, stop,  # noqa: E402
+                    summary)
 
 CONCURRENCY = 16
 TOKEN = "bench-" + uuid.uuid4().hex[:8]
 CUSTOMERS_PER_ORDER = 4  # each customer owns ~4 orders
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/9")
 CACHED_IDS = 1000
 
 # The baseline: one id lookup as plain SQL, the order with its one-to-one parts in one query,
@@ -71,8 +71,8 @@ def web_command(port: int, workers: int | None, threads: int | None) -> str:
     return cmd
 
 
-def start_web(url: str, port: int, workers: int | None, threads: int | None) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_URL": url, "REDIS_URL": REDIS_URL,
+def start_web(url: str, redis_url: str, port: int, workers: int | None, threads: int | None) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_URL": url, "REDIS_URL": redis_url,
            "API_TOKEN": TOKEN, "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench"}
     # Access-log lines (if the Procfile asks for them) are written, as in production, then dropped.
     proc = subprocess.Popen(["bash", "-c", "exec " + web_command(port, workers, threads)], cwd=ROOT, env=env,
@@ -171,12 +171,10 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="keep the benchmark database")
     args = parser.parse_args()
 
-    import redis
-
-    redis.Redis.from_url(REDIS_URL).flushdb()  # no entries from an earlier run (same order numbers)
+    redis_url = claim_redis("orders_lookup")  # flushed: no entries from an earlier run (same order numbers)
     url = args.db or create_db(args.orders, max(1, args.orders // CUSTOMERS_PER_ORDER))
     port = free_port()
-    proc = start_web(url, port, args.workers, args.threads)
+    proc = start_web(url, redis_url, port, args.workers, args.threads)
     rng = random.Random(7)
     customers = max(1, args.orders // CUSTOMERS_PER_ORDER)
     ids = [str(1_000_000 + rng.randint(1, args.orders)) for _ in range(args.requests)]

@@ -37,12 +37,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from orderline.db import upgrade_schema  # noqa: E402
+from tests.support.redis_db import rasa_stores  # noqa: E402
 from edge.twilio_auth import sign  # noqa: E402
+from common import claim_redis  # noqa: E402  (bench/ is on sys.path: this script's directory)
 
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 MODEL = ROOT / "models" / "orderline.tar.gz"
-REDIS_DB = int(os.environ.get("BENCH_REDIS_DB", "11"))
 TOKEN = "bench-twilio-" + uuid.uuid4().hex[:8]
 API_TOKEN = "bench-api-" + uuid.uuid4().hex[:8]
 OUT = ROOT / "bench" / "out"
@@ -82,17 +83,12 @@ class Stack:
         self.workers, self.threads = workers, threads
 
     def start(self) -> None:
-        import redis
-
         upgrade_schema(self.db_url)
-        redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB).flushdb()
-        prefix = "bench" + uuid.uuid4().hex[:6]
+        redis_url = claim_redis("whatsapp_turn")
         endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(
-            f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-            f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {REDIS_DB}\n  key_prefix: {prefix}\n"
-            f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {REDIS_DB}\n  key_prefix: {prefix}\n")
-        env = {**os.environ, "DATABASE_URL": self.db_url, "REDIS_URL": f"redis://127.0.0.1:6379/{REDIS_DB}",
+        endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
+                             + rasa_stores(redis_url, "bench" + uuid.uuid4().hex[:6]))
+        env = {**os.environ, "DATABASE_URL": self.db_url, "REDIS_URL": redis_url,
                "RASA_URL": self.rasa_url, "ORDER_SERVICE_URL": self.app_url, "API_TOKEN": API_TOKEN,
                "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "", "PUBLIC_BASE_URL": self.public,
                "SECRET_KEY": "bench-secret", "SHIPROCKET_WEBHOOK_TOKEN": "bench-sr", "PYTHONDONTWRITEBYTECODE": "1",

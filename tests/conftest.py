@@ -1,30 +1,47 @@
-"""Shared fixtures: a fresh app per test on SQLite and on the machine's PostgreSQL, real Redis."""
+"""Shared fixtures: a fresh app per test on SQLite and on the machine's PostgreSQL, and the run's own
+Redis database, flushed per test. Helpers that tests import live in tests/support/, not here."""
 from __future__ import annotations
 
-import os
 import uuid
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from orderline.clock import Clock
-from orderline.db import make_engine, session_factory, upgrade_schema
+from orderline.db import upgrade_schema
 from orderline.demo import demo_orders
 from orderline.importer import import_orders
 from orderline.models import Base
 from orderline.orders import OrderService
 from orderline.settings import Settings
+from tests.support.redis_db import ClaimedDb, claim_db
+from tests.support.values import API_TOKEN, NOW, PG_ADMIN_URL, SHIPROCKET_TOKEN
 from wiring import create_app
 from wiring import Services
 
-IST = ZoneInfo("Asia/Kolkata")
-NOW = datetime(2026, 11, 28, 11, 0, tzinfo=IST)  # a Saturday morning in India
-PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://127.0.0.1:5432/test")
-TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/14")
-API_TOKEN = "test-token-" + uuid.uuid4().hex[:8]
-SHIPROCKET_TOKEN = "sr-token-" + uuid.uuid4().hex[:8]
+CLAIMED = pytest.StashKey[ClaimedDb]()
+
+
+@pytest.fixture(scope="session")
+def redis_db(request):
+    """This run's own Redis database, claimed so that no other test run or benchmark uses it
+    (tests/support/redis_db.py); released when the run ends."""
+    with claim_db(label="pytest") as claimed:
+        request.config.stash[CLAIMED] = claimed
+        yield claimed
+
+
+@pytest.fixture
+def redis_url(redis_db) -> str:
+    """The run's Redis database, flushed: every test that uses Redis starts from an empty one."""
+    redis_db.flush()
+    return redis_db.url
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    claimed = config.stash.get(CLAIMED, None)
+    if claimed is not None:
+        terminalreporter.write_line(f"Redis: this run had database {claimed.db} ({claimed.url})")
 
 
 @pytest.fixture(scope="session")
@@ -64,8 +81,8 @@ def clock():
 
 
 @pytest.fixture
-def settings(db_url):
-    return Settings(database_url=db_url, redis_url=TEST_REDIS_URL, api_token=API_TOKEN,
+def settings(db_url, redis_url):
+    return Settings(database_url=db_url, redis_url=redis_url, api_token=API_TOKEN,
                     shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="test-secret",
                     rasa_url="http://127.0.0.1:9")
 
@@ -111,14 +128,6 @@ def orders(services) -> OrderService:
     return services.orders
 
 
-def demo_id(rows: dict, order_status: str, **match) -> str:
-    """The first demo order with this status (and matching payment fields)."""
-    for oid, row in rows.items():
-        if row["status"] == order_status and all(row["payment"].get(k) == v for k, v in match.items()):
-            return oid
-    raise LookupError(order_status)
-
-
 @pytest.fixture
 def fake_rasa():
     """A local fake Rasa server (tests/support/fake_rasa.py), for tests that don't need the real assistant."""
@@ -131,10 +140,17 @@ def fake_rasa():
 
 
 @pytest.fixture(scope="session")
-def live_stack():
+def running_stack(redis_db):
     """The app, Rasa, the action server and a fake Twilio, all running (see tests/support/live_stack.py)."""
     from tests.support.live_stack import start_live_stack
 
-    stack = start_live_stack()
+    stack = start_live_stack(redis_db.url)
     yield stack
     stack.stop()
+
+
+@pytest.fixture
+def live_stack(running_stack, redis_url):
+    """The running stack, its Redis flushed like every test's: the state cache of the tests run since
+    (keyed by the same demo phones, but from their own databases) must not reach it."""
+    return running_stack

@@ -24,6 +24,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from tests.support.redis_db import claim_db  # noqa: E402  (plain redis-py: no app imports)
+
 FIXTURE = Path(__file__).parent / "fixtures" / "orders.json"
 FLASK = ROOT / ".venv" / "bin" / "flask"
 TOKEN = "test-token"
@@ -63,7 +65,14 @@ def order_db(order_api_dir):
 
 
 @pytest.fixture(scope="session")
-def order_api(order_api_dir, order_db):
+def redis_db():
+    """This run's own Redis database, claimed like the app tests' one (tests/support/redis_db.py)."""
+    with claim_db(label="pytest tests/actions") as claimed:
+        yield claimed
+
+
+@pytest.fixture(scope="session")
+def order_api(order_api_dir, order_db, redis_db):
     """Base URL of a running order API seeded with the fixture orders."""
     if not FLASK.exists() or not (ROOT / "app.py").exists():
         pytest.fail("the order API (.venv + app.py) is not available: run make setup")
@@ -72,7 +81,7 @@ def order_api(order_api_dir, order_db):
         **os.environ,
         "DATABASE_URL": f"sqlite:///{order_db}",
         "API_TOKEN": TOKEN,
-        "REDIS_URL": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15"),
+        "REDIS_URL": redis_db.url,
         "RASA_URL": "http://127.0.0.1:9",
         "PYTHONDONTWRITEBYTECODE": "1",
     }

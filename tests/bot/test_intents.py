@@ -13,7 +13,7 @@ from sqlalchemy import select
 from edge import intents
 from bot.rasa_client import RasaClient
 from orderline.models import Message
-from tests.bot.conftest import PHONE
+from tests.support.whatsapp import PHONE
 
 
 def inbound(services, text: str) -> Message:

@@ -8,8 +8,8 @@ import pytest
 from wiring.worker import check_waiting_escalations
 from orderline.clock import Clock
 from orderline.models import Agent
-from tests.bot.conftest import PHONE
-from tests.conftest import NOW
+from tests.support.values import NOW
+from tests.support.whatsapp import PHONE
 from wiring import Services
 
 OTHER = "+919000000005"

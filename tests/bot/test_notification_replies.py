@@ -8,8 +8,8 @@ from sqlalchemy import select
 from orderline.models import Order
 from orderline.notifications import queue_notification
 from orderline.orders import in_transaction
-from tests.bot.test_whatsapp import bodies
-from tests.conftest import NOW, demo_id
+from tests.support.values import NOW, demo_id
+from tests.support.whatsapp import bodies
 
 
 def sent(services, order_id, event):

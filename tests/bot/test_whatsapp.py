@@ -11,17 +11,8 @@ from sqlalchemy import select
 from bot import routing
 from orderline.conversations import events_channel
 from orderline.models import Agent, Conversation, Message
-from tests.bot.conftest import PHONE, PUBLIC, TOKEN, closed_port, signed_post, twilio_form
+from tests.support.whatsapp import PHONE, PUBLIC, TOKEN, bodies, closed_port, signed_post, tuned, twilio_form
 from edge.twilio_auth import sign
-
-
-def bodies(resp) -> list[str]:
-    assert resp.status_code == 200, resp.data
-    assert resp.mimetype in ("application/xml", "text/xml")
-    root = ET.fromstring(resp.data)
-    assert root.tag == "Response"
-    assert all(child.tag == "Message" for child in root)
-    return [(m.find("Body").text if m.find("Body") is not None else m.text) or "" for m in root]
 
 
 def conversation(services, phone=PHONE) -> Conversation:
@@ -129,7 +120,6 @@ def test_huge_body_is_413_not_500(client):
 @pytest.mark.parametrize("rasa_url", [f"http://127.0.0.1:{closed_port()}"])
 def test_internal_failure_is_a_200_apology(app, settings, services):
     """Rasa down and Redis down (the job cannot be queued): still TwiML, never a 500."""
-    from tests.bot.conftest import tuned
     from wiring import create_app
     from wiring import Services
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from console.actions import HANDED_BACK_TEXT, RESOLVED_TEXT
 from orderline.models import AuditLog, Escalation, Message
-from tests.console.conftest import PHONE, post_form, post_json
+from tests.support.agent_console import PHONE, post_form, post_json
 
 CONV = f"/agent/conversations/{PHONE}"
 API_CONV = f"/agent/api/conversations/{PHONE}"

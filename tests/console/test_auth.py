@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.console.conftest import PASSWORD, csrf_from, page_token, sign_in
+from tests.support.agent_console import PASSWORD, csrf_from, page_token, sign_in
 
 PAGES = ["/agent/", "/agent/conversations/+919000000001", "/agent/escalations/1"]
 API_GETS = ["/agent/api/queue", "/agent/api/conversations/+919000000001", "/agent/api/events"]

@@ -21,11 +21,11 @@ from orderline.db import upgrade_schema
 from orderline.demo import demo_orders
 from orderline.importer import import_orders
 from orderline.settings import Settings
+from tests.support.agent_console import PASSWORD, SID, TOKEN, twilio_settings
+from tests.support.browser import browser_fixture, fits_width, shoot, sign_in
 from tests.support.fake_rasa import FakeRasa
-from tests.conftest import API_TOKEN, SHIPROCKET_TOKEN
-from tests.console.conftest import CONSOLE_REDIS_URL, PASSWORD, twilio_settings
-from tests.support.browser import browser_fixture, shoot
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.values import API_TOKEN, SHIPROCKET_TOKEN
 from wiring import create_app
 from wiring import Services
 
@@ -33,16 +33,14 @@ browser = browser_fixture(scope="module")
 
 
 class LiveConsole:
-    def __init__(self, tmp: Path) -> None:
-        from tests.console.conftest import SID, TOKEN
-
+    def __init__(self, tmp: Path, redis_url: str) -> None:
         self.twilio = FakeTwilio(SID, TOKEN)
         self.twilio.start()
         self.rasa = FakeRasa()
         self.rasa.start()
         url = f"sqlite:///{tmp}/console.db"
         upgrade_schema(url)
-        base = Settings(database_url=url, redis_url=CONSOLE_REDIS_URL, api_token=API_TOKEN,
+        base = Settings(database_url=url, redis_url=redis_url, api_token=API_TOKEN,
                         shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="browser-test-secret")
         self.settings = twilio_settings(base, self.twilio, self.rasa.base_url)
         self.services = Services.build(self.settings, Clock())
@@ -76,28 +74,11 @@ class LiveConsole:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    import redis
-
-    cache = redis.Redis.from_url(CONSOLE_REDIS_URL)
-    for key in cache.scan_iter("conv:state:*"):
-        cache.delete(key)
-    console = LiveConsole(tmp_path_factory.mktemp("console"))
+def live(tmp_path_factory, redis_db):
+    redis_db.flush()  # the owner cache of an earlier test's database
+    console = LiveConsole(tmp_path_factory.mktemp("console"), redis_db.url)
     yield console
     console.stop()
-
-
-def sign_in(page, live: LiveConsole) -> None:
-    page.goto(f"{live.url}/agent/")
-    assert "/agent/login" in page.url
-    page.fill("#name", "asha")
-    page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live.url}/agent/")
-
-
-def fits_width(page, width: int) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_agent_works_a_conversation_in_the_browser(live, browser):
@@ -106,7 +87,7 @@ def test_agent_works_a_conversation_in_the_browser(live, browser):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, live)
+    sign_in(page, live.url, "asha", PASSWORD)
 
     # The queue is live: an escalation opened after the page loaded appears without a reload.
     page.click("#sound")  # the user gesture browsers require before WebAudio may sound
@@ -173,7 +154,7 @@ def test_console_fits_a_phone(live, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()
-    sign_in(page, live)
+    sign_in(page, live.url, "asha", PASSWORD)
     esc = live.escalate(phone, "delivery", "Where is my parcel? It was supposed to come yesterday.")
     page.reload()
     page.wait_for_selector(f'#queue li[data-id="{esc["id"]}"]')

@@ -1,7 +1,7 @@
 """`flask --app app agents create NAME` and `agents list`."""
 from __future__ import annotations
 
-from tests.console.conftest import sign_in
+from tests.support.agent_console import sign_in
 
 
 def test_create_agent_from_stdin_then_sign_in(runner, app):

@@ -3,7 +3,7 @@
 Signs in, opens Insights from the nav, reads the figures off the page and compares them with
 the hand-worked answers, narrows the range with the form, downloads a CSV, and checks the page
 at phone width. Screenshots go to tests/screenshots/ (git-ignored). SQLite only, like the
-console's browser test, whose sign-in and width helpers this reuses.
+console's browser test, whose sign-in and width helpers (tests/support/browser.py) this shares.
 """
 from __future__ import annotations
 
@@ -19,15 +19,12 @@ from console.agents import create_agent
 from orderline.clock import Clock
 from orderline.db import upgrade_schema
 from orderline.settings import Settings
-from tests.conftest import API_TOKEN, SHIPROCKET_TOKEN
-from tests.console.conftest import PASSWORD
-from tests.console.test_browser import fits_width, sign_in
-from tests.support.browser import browser_fixture, shoot
+from tests.support.agent_console import PASSWORD
+from tests.support.browser import browser_fixture, fits_width, shoot, sign_in
 from tests.support.insights_seed import EXPECTED, NOW, seed
+from tests.support.values import API_TOKEN, SHIPROCKET_TOKEN
 from wiring import create_app
 from wiring import Services
-
-INSIGHTS_REDIS_URL = "redis://127.0.0.1:6379/8"
 
 browser = browser_fixture(scope="module")
 
@@ -35,10 +32,10 @@ browser = browser_fixture(scope="module")
 class LiveInsights:
     """The app on a threaded werkzeug server, with the seeded dataset and the test clock."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, redis_url: str) -> None:
         url = f"sqlite:///{tmp}/insights.db"
         upgrade_schema(url)
-        settings = Settings(database_url=url, redis_url=INSIGHTS_REDIS_URL, api_token=API_TOKEN,
+        settings = Settings(database_url=url, redis_url=redis_url, api_token=API_TOKEN,
                             shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="insights-browser-secret",
                             rasa_url="http://127.0.0.1:9")
         self.services = Services.build(settings, Clock.fixed(NOW))
@@ -56,8 +53,9 @@ class LiveInsights:
 
 
 @pytest.fixture(scope="module")
-def live(tmp_path_factory):
-    server = LiveInsights(tmp_path_factory.mktemp("insights"))
+def live(tmp_path_factory, redis_db):
+    redis_db.flush()
+    server = LiveInsights(tmp_path_factory.mktemp("insights"), redis_db.url)
     yield server
     server.stop()
 
@@ -77,7 +75,7 @@ def test_dashboard_shows_the_seeded_figures(live, browser):
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
-    sign_in(page, live)
+    sign_in(page, live.url, "asha", PASSWORD)
     page.click("header nav >> text=Insights")
     page.wait_for_url(f"{live.url}/agent/insights")
 
@@ -132,7 +130,7 @@ def test_dashboard_fits_a_phone_and_explains_a_bad_range(live, browser):
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True)
     page = context.new_page()
-    sign_in(page, live)
+    sign_in(page, live.url, "asha", PASSWORD)
     page.goto(f"{live.url}/agent/insights?from=2026-11-22&to=2026-11-28")
     assert fits_width(page, 390)
     for chart in page.locator("svg.chart").all():

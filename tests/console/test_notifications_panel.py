@@ -6,8 +6,8 @@ from sqlalchemy import select
 from orderline.models import AuditLog, Order
 from orderline.notifications import queue_notification
 from orderline.orders import in_transaction
-from tests.conftest import NOW
-from tests.console.conftest import PHONE, post_form
+from tests.support.agent_console import PHONE, post_form
+from tests.support.values import NOW
 
 CONV = f"/agent/conversations/{PHONE}"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from orderline.models import Escalation
-from tests.console.conftest import PHONE
+from tests.support.agent_console import PHONE
 
 
 def test_queue_sorts_by_priority_then_waiting_time_and_filters_by_reason(as_asha, services, open_escalation):

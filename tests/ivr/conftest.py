@@ -1,21 +1,13 @@
-"""IVR fixtures: the app with Twilio credentials pointed at a local fake, and a scripted caller."""
+"""IVR fixtures: the app with Twilio credentials pointed at a local fake, and a scripted caller
+(tests/support/ivr_caller.py)."""
 from __future__ import annotations
 
-import os
-
 import pytest
-import redis
 
 from orderline.settings import Settings
-from tests.conftest import API_TOKEN, SHIPROCKET_TOKEN
-from tests.ivr.caller import ScriptedCaller, flask_transport
 from tests.support.fake_twilio import running_fake_twilio
-
-TWILIO_SID, TWILIO_TOKEN = "AC" + "5" * 32, "ivr-test-token"
-PUBLIC = "https://voice.example.test"
-# A Redis DB of our own: the conversation-state cache must not leak between tests.
-IVR_REDIS_URL = os.environ.get("TEST_IVR_REDIS_URL", "redis://127.0.0.1:6379/11")
-UNKNOWN = "+919812345678"
+from tests.support.ivr_caller import PUBLIC, TWILIO_SID, TWILIO_TOKEN, ScriptedCaller, flask_transport
+from tests.support.values import API_TOKEN, SHIPROCKET_TOKEN
 
 
 @pytest.fixture(scope="session")
@@ -31,15 +23,9 @@ def extra_settings(request):
 
 
 @pytest.fixture
-def settings(db_url, fake_twilio, extra_settings):
+def settings(db_url, redis_url, fake_twilio, extra_settings):
     fake_twilio.reset()
-    cache = redis.Redis.from_url(IVR_REDIS_URL)
-    for pattern in ("conv:state:*", "ivr:call:*"):
-        keys = list(cache.scan_iter(pattern, count=500))
-        if keys:
-            cache.delete(*keys)
-    cache.close()
-    return Settings(database_url=db_url, redis_url=IVR_REDIS_URL, api_token=API_TOKEN,
+    return Settings(database_url=db_url, redis_url=redis_url, api_token=API_TOKEN,
                     shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="test-secret",
                     rasa_url="http://127.0.0.1:9", twilio_account_sid=TWILIO_SID, twilio_auth_token=TWILIO_TOKEN,
                     twilio_api_base_url=fake_twilio.base_url, twilio_whatsapp_from="whatsapp:+14155238886",

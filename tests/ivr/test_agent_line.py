@@ -5,8 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.ivr.caller import Keys, ScriptedCaller, flask_transport
-from tests.ivr.conftest import PUBLIC, TWILIO_TOKEN
+from tests.support.ivr_caller import PUBLIC, TWILIO_TOKEN, Keys, ScriptedCaller, flask_transport
 
 AGENT_PHONE = "+919888800001"
 

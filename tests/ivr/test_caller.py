@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ivr.caller import HangUp, Keys, Silence, Speech, TwimlRejected, validate, walk
+from tests.support.ivr_caller import HangUp, Keys, Silence, Speech, TwimlRejected, validate, walk
 
 DOC = "https://voice.example.test/twilio/voice/menu"
 

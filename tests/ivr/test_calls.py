@@ -7,8 +7,7 @@ from sqlalchemy import select
 
 from orderline.demo import demo_phone
 from orderline.models import Customer, Message
-from tests.ivr.caller import HangUp, Keys, Silence, Speech
-from tests.ivr.conftest import UNKNOWN
+from tests.support.ivr_caller import UNKNOWN, HangUp, Keys, Silence, Speech
 
 ASHA, ROHIT, PRIYA, SNEHA = demo_phone(0), demo_phone(1), demo_phone(2), demo_phone(3 + 1)
 

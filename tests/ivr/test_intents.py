@@ -9,7 +9,7 @@ from sqlalchemy import select
 from edge import intents
 from orderline.demo import demo_phone
 from orderline.models import Message
-from tests.ivr.caller import Keys, Speech
+from tests.support.ivr_caller import Keys, Speech
 
 ASHA = demo_phone(0)
 

@@ -8,7 +8,7 @@ import pytest
 from ivr.render import KEYPADS, render
 from ivr.session import Menu
 from ivr.turn import Ask, Enqueue, Goodbye, Hold
-from tests.ivr.caller import validate
+from tests.support.ivr_caller import validate
 
 PATHS = {Menu.ORDER: "/twilio/voice/order", Menu.CONFIRM: "/twilio/voice/order/confirm",
          Menu.VERIFY: "/twilio/voice/order/verify", Menu.RESCHEDULE: "/twilio/voice/reschedule",

@@ -9,9 +9,9 @@ import pytest
 
 from orderline.clock import Clock
 from orderline.demo import demo_phone
-from tests.conftest import IST
-from tests.ivr.caller import Keys, ScriptedCaller, Silence, flask_transport, validate, walk
-from tests.ivr.conftest import PUBLIC, TWILIO_TOKEN
+from tests.support.ivr_caller import (PUBLIC, TWILIO_TOKEN, Keys, ScriptedCaller, Silence, flask_transport, validate,
+                                      walk)
+from tests.support.values import IST
 from wiring import create_app
 from wiring import Services
 from edge.twilio_auth import sign

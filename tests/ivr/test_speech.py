@@ -5,7 +5,7 @@ from datetime import date
 
 from ivr import twiml
 from ivr.speech import payment_sentences, say_date, speakable, status_sentence
-from tests.ivr.caller import validate
+from tests.support.ivr_caller import validate
 
 TODAY = date(2026, 11, 28)  # a Saturday
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from orderline.demo import demo_phone
-from tests.ivr.caller import Keys, ScriptedCaller, Speech, http_transport
+from tests.support.ivr_caller import Keys, ScriptedCaller, Speech, http_transport
 
 
 def test_spoken_question_is_answered_by_the_assistant_in_speakable_words(live_stack):

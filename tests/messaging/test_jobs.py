@@ -6,7 +6,7 @@ import pytest
 
 from messaging.jobs import DRAIN_FLAG, DrainRequests
 from wiring.worker import bound as bound_services, drain_inbox
-from tests.conftest import SHIPROCKET_TOKEN
+from tests.support.values import SHIPROCKET_TOKEN
 from wiring import create_app
 from wiring import Services
 from tests.support.jobs import run_jobs, settle

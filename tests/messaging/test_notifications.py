@@ -9,8 +9,8 @@ from wiring.worker import dispatch_due
 from orderline.clock import Clock
 from orderline.importer import import_orders
 from orderline.models import AuditLog, Notification
-from tests.conftest import IST, SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.values import IST, SHIPROCKET_TOKEN, demo_id
 from wiring import create_app
 from wiring import Services
 from tests.support.jobs import run_jobs

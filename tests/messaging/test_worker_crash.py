@@ -15,7 +15,7 @@ from wiring.worker import dispatch_due, drain_inbox, process_notification
 from orderline.models import Notification
 from orderline.settings import ROOT
 from orderline.tracking import apply_tracking
-from tests.conftest import SHIPROCKET_TOKEN, demo_id
+from tests.support.values import SHIPROCKET_TOKEN, demo_id
 from tests.support.fake_twilio import FakeTwilio
 from wiring import create_app
 from wiring import Services

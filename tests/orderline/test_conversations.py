@@ -7,6 +7,7 @@ import redis as redis_lib
 from orderline.conversations import ConversationStore, events_channel
 from orderline.errors import ClaimConflict, InvalidInput
 from orderline.models import Agent
+from tests.support.redis_db import claim_db
 
 PHONE = "+919000000001"
 
@@ -112,16 +113,18 @@ def test_events_channel_names_the_redis_database():
     assert events_channel(redis_lib.Redis(db=7)) == "orderline:7:events"
 
 
-def test_events_reach_only_subscribers_of_the_same_database(services, store):
+def test_events_reach_only_subscribers_of_the_same_database(services, store, redis_db):
     """Pub/sub is server-wide; another deployment on another database must not hear our events."""
-    db = services.redis.connection_pool.connection_kwargs.get("db") or 0
-    other = redis_lib.Redis.from_url(f"redis://127.0.0.1:6379/{(db + 1) % 16}")
-    ours, theirs = services.redis.pubsub(ignore_subscribe_messages=True), other.pubsub(ignore_subscribe_messages=True)
-    ours.subscribe(events_channel(services.redis))
-    theirs.subscribe(events_channel(other))
-    try:
-        store.record_inbound(PHONE, "whatsapp", "hello", sid="SMevents")
-        assert {"type": "message", "phone": PHONE, "direction": "in", "channel": "whatsapp"} in received(ours)
-        assert not [e for e in received(theirs) if e.get("phone") == PHONE]
-    finally:
-        ours.close(), theirs.close(), other.close()
+    # A second database claimed like the run's own, on the same server, so no other run is using it.
+    with claim_db(redis_db.server, label="another deployment") as elsewhere:
+        other = redis_lib.Redis.from_url(elsewhere.url)
+        assert events_channel(other) != events_channel(services.redis)
+        ours, theirs = services.redis.pubsub(ignore_subscribe_messages=True), other.pubsub(ignore_subscribe_messages=True)
+        ours.subscribe(events_channel(services.redis))
+        theirs.subscribe(events_channel(other))
+        try:
+            store.record_inbound(PHONE, "whatsapp", "hello", sid="SMevents")
+            assert {"type": "message", "phone": PHONE, "direction": "in", "channel": "whatsapp"} in received(ours)
+            assert not [e for e in received(theirs) if e.get("phone") == PHONE]
+        finally:
+            ours.close(), theirs.close(), other.close()

@@ -7,7 +7,7 @@ import pytest
 from orderline.clock import Clock
 from orderline.escalations import EscalationService
 from orderline.models import Agent
-from tests.conftest import NOW
+from tests.support.values import NOW
 
 PHONE = "+919000000001"
 OTHER = "+919000000003"

@@ -14,7 +14,7 @@ from orderline.db import make_engine
 from orderline.errors import InvalidInput
 from orderline.inbox import DRAIN_LOCK, TrackingInbox
 from orderline.models import InboxEvent, Notification, Order, ShipmentEvent
-from tests.conftest import NOW
+from tests.support.values import NOW
 
 
 PARSERS = {"shiprocket": shiprocket.parse}

@@ -9,7 +9,7 @@ from sqlalchemy import create_engine, text
 from orderline.db import alembic_config
 from orderline.models import Base
 from orderline.settings import absolute_sqlite_url
-from tests.conftest import PG_ADMIN_URL
+from tests.support.values import PG_ADMIN_URL
 
 
 def test_migrations_match_models(db_url):

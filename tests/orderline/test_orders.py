@@ -9,7 +9,7 @@ from orderline.errors import (AddressChangeNotAllowed, CancelNotAllowed, Invalid
                               OrderNotFound, RescheduleNotAllowed)
 from orderline.models import AuditLog, NdrAction, Order
 from orderline.orders import order_digits
-from tests.conftest import demo_id
+from tests.support.values import demo_id
 
 ADDRESS = {"line1": "12 Residency Road", "line2": "Apt 504", "landmark": "Near signal",
            "city": "Bengaluru", "state": "Karnataka", "pincode": "560025"}

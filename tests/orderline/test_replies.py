@@ -7,7 +7,7 @@ from sqlalchemy import select
 from orderline.models import Order, OrderFeedback
 from orderline.notifications import queue_notification
 from orderline.orders import in_transaction
-from tests.conftest import NOW, demo_id
+from tests.support.values import NOW, demo_id
 
 
 def sent(services, order_id, event):

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from orderline.models import AuditLog, Notification, Order, OrderStatus as S
 from orderline.orders import in_transaction
 from orderline.tracking import Scan, TrackingUpdate, apply_tracking, apply_updates, may_move
-from tests.conftest import IST, demo_id
+from tests.support.values import IST, demo_id
 
 SOURCE = "acme"  # no real courier: the core takes the source from the update
 

@@ -1,19 +1,16 @@
 """Simulator fixtures: the app on a real HTTP server (the simulator calls the app over HTTP),
-no Twilio account (the local outbox), a fake Rasa, and Redis DB 9."""
+no Twilio account (the local outbox), and a fake Rasa."""
 from __future__ import annotations
 
 import dataclasses
-import os
 import threading
 from typing import Any, Iterator
 
 import pytest
-import redis
 from werkzeug.serving import make_server
 
 from tests.support.live_stack import free_port
 
-SIM_REDIS_URL = os.environ.get("SIM_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 TOKEN = "sim-test-auth-token"
 PUBLIC = "https://sim.example.test"
 
@@ -31,11 +28,8 @@ def app_port() -> int:
 
 @pytest.fixture
 def settings(settings, fake_rasa, app_port, extra_settings):
-    """No TWILIO_ACCOUNT_SID (messages go to the outbox), an auth token to sign with, our own Redis DB."""
-    cache = redis.Redis.from_url(SIM_REDIS_URL)
-    cache.flushdb()
-    cache.close()
-    return dataclasses.replace(settings, redis_url=SIM_REDIS_URL, twilio_auth_token=TOKEN, twilio_account_sid="",
+    """No TWILIO_ACCOUNT_SID (messages go to the outbox), and an auth token to sign with."""
+    return dataclasses.replace(settings, twilio_auth_token=TOKEN, twilio_account_sid="",
                                public_base_url=PUBLIC, rasa_url=fake_rasa.base_url,
                                order_service_url=f"http://127.0.0.1:{app_port}", **extra_settings)
 

@@ -13,7 +13,6 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from console.agents import create_agent
-from tests.sim.conftest import SIM_REDIS_URL
 from tests.support import procfile
 from tests.support.browser import browser_fixture, shoot as screenshot
 from tests.support.live_stack import LiveStack, start_live_stack
@@ -23,8 +22,8 @@ ASSISTANT = 60_000  # ms: the first turns of a cold Rasa on a busy 2-core machin
 
 
 @pytest.fixture(scope="module")
-def stack() -> Iterator[LiveStack]:
-    stack = start_live_stack(redis_db=SIM_REDIS_URL.rsplit("/", 1)[1], outbox=True)
+def stack(redis_db) -> Iterator[LiveStack]:
+    stack = start_live_stack(redis_db.url, outbox=True)
     assert stack.settings.simulator_on and not stack.settings.twilio_account_sid
     create_agent(stack.services.sessions, "asha", PASSWORD)
     worker_log = open(stack.workdir / "worker.log", "w")

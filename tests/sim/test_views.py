@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from orderline.clock import Clock
 from orderline.models import Message, Notification
-from tests.conftest import IST
+from tests.support.values import IST
 from wiring import create_app
 from wiring import Services
 from tests.support.jobs import run_jobs

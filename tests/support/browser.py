@@ -54,3 +54,18 @@ def shoot(page: Page, name: str, *, min_colours: int = 20, min_size: tuple[int, 
         colours = img.convert("RGB").getcolors(maxcolors=1 << 18)
     assert colours is None or len(colours) > min_colours, f"{name} is nearly a single colour"
     return path
+
+
+def sign_in(page: Page, base_url: str, name: str, password: str) -> None:
+    """Sign in to the agent console through its login form, as an agent does."""
+    page.goto(f"{base_url}/agent/")
+    assert "/agent/login" in page.url
+    page.fill("#name", name)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base_url}/agent/")
+
+
+def fits_width(page: Page, width: int) -> bool:
+    """Whether the page fits `width` pixels without scrolling sideways."""
+    return page.evaluate("document.documentElement.scrollWidth") <= width

@@ -27,12 +27,12 @@ from orderline.demo import demo_orders
 from orderline.importer import import_orders
 from orderline.settings import ROOT, Settings
 from tests.support.fake_twilio import FakeTwilio
+from tests.support.redis_db import rasa_stores
 from wiring import create_app
 from wiring import Services
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "orderline.tar.gz"
-REDIS_DB = os.environ.get("LIVE_STACK_REDIS_DB", "13")
 TWILIO_SID, TWILIO_TOKEN = "AC" + "7" * 32, "live-stack-twilio-token"
 PUBLIC_BASE_URL = "https://orderline.test"
 
@@ -96,8 +96,11 @@ class LiveStack:
         self.services.engine.dispose()
 
 
-def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, outbox: bool = False) -> LiveStack:
-    """Start the stack on Redis DB `redis_db`. `outbox`: no Twilio account, so sends go to the local outbox."""
+def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: bool = False) -> LiveStack:
+    """Start the stack on `redis_url` (the run's own database, which this flushes).
+
+    `outbox`: no Twilio account, so sends go to the local outbox.
+    """
     if not MODEL.exists():
         raise RuntimeError(f"no trained model at {MODEL}; run `make train` first")
     workdir = Path(tempfile.mkdtemp(prefix="orderline-live-"))
@@ -108,7 +111,7 @@ def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, o
     fake.start()
     app_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = Settings(
-        database_url=db_url, redis_url=f"redis://127.0.0.1:6379/{redis_db}", rasa_url=f"http://127.0.0.1:{rasa_port}",
+        database_url=db_url, redis_url=redis_url, rasa_url=f"http://127.0.0.1:{rasa_port}",
         order_service_url=f"http://127.0.0.1:{app_port}", api_token="live-" + uuid.uuid4().hex,
         twilio_account_sid="" if outbox else TWILIO_SID, twilio_auth_token=TWILIO_TOKEN,
         twilio_whatsapp_from="whatsapp:+14155238886",
@@ -124,10 +127,8 @@ def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, o
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(
-        f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-        f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n"
-        f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n")
+    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
+                         + rasa_stores(redis_url, f"live{workdir.name[-6:]}"))
     env = {**os.environ, "ORDER_SERVICE_URL": settings.order_service_url, "API_TOKEN": settings.api_token,
            "REDIS_URL": settings.redis_url, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,

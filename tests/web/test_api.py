@@ -5,7 +5,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from orderline.present import order_dict
-from tests.conftest import demo_id
+from tests.support.values import demo_id
 
 ADDRESS = {"line1": "12 Residency Road", "line2": "Apt 504", "landmark": "Near signal",
            "city": "Bengaluru", "state": "Karnataka", "pincode": "560025"}

@@ -1,12 +1,12 @@
 import json
 
-from tests.orderline.test_importer import GOOD
+from tests.support.values import GOOD_ROW
 
 
 def test_import_command_reports_row_errors(runner, tmp_path, orders):
-    bad = dict(GOOD, order_id="OL-100299", amount="lots")
+    bad = dict(GOOD_ROW, order_id="OL-100299", amount="lots")
     path = tmp_path / "orders.json"
-    path.write_text(json.dumps([GOOD, bad]))
+    path.write_text(json.dumps([GOOD_ROW, bad]))
     result = runner.invoke(args=["orders", "import", str(path)])
     assert result.exit_code == 0, result.output
     assert "imported 1 orders (1 new, 0 updated), 1 rows rejected" in result.output

@@ -9,7 +9,7 @@ from orderline.customers import remember_language
 from orderline.models import Customer
 from orderline.present import order_dict
 from orderline.tracking import apply_tracking
-from tests.conftest import demo_id
+from tests.support.values import demo_id
 from web.order_cache import OrderCache
 from web.present import OrderReads, to_json
 

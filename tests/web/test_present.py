@@ -2,7 +2,7 @@
 import json
 
 from orderline.present import OrderRows
-from tests.orderline.test_order_rows import add_odd_orders, all_numbers
+from tests.support.odd_orders import add_odd_orders, all_numbers
 from web.present import to_json
 
 

@@ -3,8 +3,8 @@ import pytest
 from itsdangerous import BadSignature
 
 from console.agents import create_agent
-from tests.conftest import demo_id
-from tests.console.conftest import PASSWORD, sign_in
+from tests.support.agent_console import PASSWORD, sign_in
+from tests.support.values import demo_id
 from edge.sessions import BrowserSessions
 
 

@@ -5,8 +5,8 @@ The order changes when the worker drains the inbox; these tests run that worker 
 """
 import pytest
 
-from tests.conftest import SHIPROCKET_TOKEN, demo_id
 from tests.support.jobs import run_jobs
+from tests.support.values import SHIPROCKET_TOKEN, demo_id
 
 HDR = {"x-api-key": SHIPROCKET_TOKEN}
 

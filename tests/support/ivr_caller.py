@@ -3,7 +3,7 @@
 The pure layers, `validate(twiml)` and `walk(twiml, doc_url, inputs)`, live in
 `sim.twiml_walker` and are shared with the browser simulator at /try; they are re-exported
 here. `ScriptedCaller` drives a whole call over a transport (Flask test client or HTTP),
-signing every request with X-Twilio-Signature like Twilio does.
+signing every request with X-Twilio-Signature like Twilio does. Also the IVR suite's account.
 """
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ from sim.twiml_walker import (  # noqa: F401  (re-exported for the tests)
     HangUp, Input, Keys, Next, Said, Silence, Speech, TwimlRejected, call_params, dequeue_params, hold_params,
     status_params, validate, walk)
 from edge.twilio_auth import sign
+
+# The IVR suite's Twilio account and public URL, and a caller the store does not know.
+TWILIO_SID, TWILIO_TOKEN = "AC" + "5" * 32, "ivr-test-token"
+PUBLIC = "https://voice.example.test"
+UNKNOWN = "+919812345678"
 
 # -- a whole call ---------------------------------------------------------------------
 Transport = Callable[[str, dict[str, str], dict[str, str]], tuple[int, str, str]]
