@@ -179,3 +179,25 @@ def procfile_command(name: str) -> str:
         if line.startswith(name + ":"):
             return line.split(":", 1)[1].strip()
     raise KeyError(name)
+
+
+# The Rasa side, started through the same gates as the Procfile (docs/security.md).
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
+RASA_SERVE = [str(RASA_PYTHON), "-m", "rasa_gate.serve"]
+ACTIONS_SERVE = [str(RASA_PYTHON), "-m", "rasa_gate.actions_server"]
+
+
+def with_rasa_secrets(env: dict[str, str], actions_port: int) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """`env` plus fresh Rasa-side secrets (for the app), and the Rasa and action server environments."""
+    from orderline.settings import Settings
+    from tools.rasa_env import rasa_side_env
+
+    env = {**env, "RASA_CHANNEL_SECRET": "bench-" + uuid.uuid4().hex, "RASA_AUTH_TOKEN": "bench-" + uuid.uuid4().hex,
+           "ACTION_SERVER_TOKEN": "bench-" + uuid.uuid4().hex,
+           "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook"}
+    settings = Settings.from_env(env)
+    return env, {**env, **rasa_side_env(settings, "rasa")}, {**env, **rasa_side_env(settings, "actions")}
+
+
+# endpoints.yml's action endpoint: the URL and the token come from the environment.
+ACTION_ENDPOINT_YML = "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"

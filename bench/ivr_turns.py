@@ -4,8 +4,8 @@ Starts, on free loopback ports: a throwaway PostgreSQL database seeded with the 
 the Rasa server (models/orderline.tar.gz) and its action server from .venv-rasa, and the app
 under gunicorn. Then 32 threads each place scripted calls (tests/support/ivr_caller.py, signed like
 Twilio) mixing keypad steps (no Rasa) and speech steps (through Rasa), and each spoken turn is
-also sent straight to Rasa's REST webhook just before or after (alternating), so both see
-the same load at the same moment.
+also sent straight to Rasa's `orderline` channel, signed like the app's, just before or after
+(alternating), so both see the same load at the same moment.
 
 Reports p50/p95/max per TwiML document for keypad and speech steps, raw Rasa p50/p95, and the
 speech/raw p50 ratio. Targets: keypad p95 < 300 ms and none > 3 s; speech p50 ratio <= 1.10.
@@ -38,6 +38,8 @@ from sqlalchemy import create_engine, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ACTION_ENDPOINT_YML, ACTIONS_SERVE, RASA_SERVE, with_rasa_secrets  # noqa: E402
+from bot.rasa_client import CHANNEL_PATH, signed_turn  # noqa: E402
 from orderline.db import upgrade_schema  # noqa: E402
 from orderline.demo import demo_orders  # noqa: E402
 from orderline.importer import import_orders  # noqa: E402
@@ -151,29 +153,31 @@ def run(args: argparse.Namespace) -> dict:
            "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "", "PUBLIC_BASE_URL": PUBLIC,
            "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench", "PYTHONDONTWRITEBYTECODE": "1"}
     use_rasa = not args.no_rasa and MODEL.exists() and RASA.exists()
+    env, rasa_env, actions_env = with_rasa_secrets(env, actions_port)
+    secret = env["RASA_CHANNEL_SECRET"]
     try:
         if use_rasa:
             endpoints = workdir / "endpoints.yml"
-            endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n")
-            procs.append(start([str(RASA), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-                               env, workdir / "actions.log"))
-            procs.append(start([str(RASA), "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-                                "--endpoints", str(endpoints), "--interface", "127.0.0.1"], env, workdir / "rasa.log"))
+            endpoints.write_text(ACTION_ENDPOINT_YML)
+            procs.append(start([*ACTIONS_SERVE, "--port", str(actions_port), "--actions", "actions"],
+                               actions_env, workdir / "actions.log"))
+            procs.append(start([*RASA_SERVE, "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
+                                "--endpoints", str(endpoints)], rasa_env, workdir / "rasa.log"))
         procs.append(start([str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{app_port}", "--workers",
                             str(args.workers), "--threads", str(args.gthreads), "app:create_app()"],
                            env, workdir / "gunicorn.log"))
         wait_http(f"http://127.0.0.1:{app_port}/healthz", 60, procs[-1])
         if use_rasa:
             wait_http(f"http://127.0.0.1:{actions_port}/health", 180, procs[0])
-            wait_http(f"{rasa_url}/status", 300, procs[1])
+            wait_http(f"{rasa_url}/status?token={env['RASA_AUTH_TOKEN']}", 300, procs[1])
             for i in range(6):  # warm the model up; the last turns show Rasa's unloaded latency
                 t0 = time.perf_counter()
-                requests.post(f"{rasa_url}/webhooks/rest/webhook", timeout=60, json={
-                    "sender": f"warmup-{i}", "message": SPOKEN[i % 2],
-                    "metadata": {"channel": "voice", "phone": "+919000000001", "language": "en"}})
+                body, headers = signed_turn(secret, f"warmup-{i}", SPOKEN[i % 2],
+                                            {"channel": "voice", "phone": "+919000000001", "language": "en"})
+                requests.post(rasa_url + CHANNEL_PATH, data=body, headers=headers, timeout=60)
                 args.rasa_idle_ms = round((time.perf_counter() - t0) * 1000, 1)
         scripts = SCRIPTS if use_rasa else [[i for i in s if isinstance(i, Keys)] for s in SCRIPTS]
-        return load(args, app_port, rasa_url if use_rasa else None, scripts, workdir, phones)
+        return load(args, app_port, rasa_url if use_rasa else None, scripts, workdir, phones, secret)
     finally:
         for proc in procs:
             proc.terminate()
@@ -186,7 +190,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def load(args: argparse.Namespace, app_port: int, rasa_url: str | None, scripts: list, workdir: Path,
-         phones: list[str]) -> dict:
+         phones: list[str], channel_secret: str = "") -> dict:
     lock = threading.Lock()
     keypad: list[float] = []
     speech: list[float] = []
@@ -199,8 +203,8 @@ def load(args: argparse.Namespace, app_port: int, rasa_url: str | None, scripts:
 
     def raw_turn(http: requests.Session, sender: str, phone: str, text_: str) -> None:
         t0 = time.perf_counter()
-        resp = http.post(f"{rasa_url}/webhooks/rest/webhook", timeout=30, json={
-            "sender": sender, "message": text_, "metadata": {"channel": "voice", "phone": phone, "language": "en"}})
+        body, headers = signed_turn(channel_secret, sender, text_, {"channel": "voice", "phone": phone, "language": "en"})
+        resp = http.post(rasa_url + CHANNEL_PATH, data=body, headers=headers, timeout=30)
         elapsed = time.perf_counter() - t0
         with lock:
             if resp.ok:

@@ -4,7 +4,8 @@ Starts, on free loopback ports: the Rasa server (.venv-rasa, models/orderline.ta
 tracker and lock stores like production), the action server, and the app under gunicorn on a
 throwaway SQLite DB. Then 8 concurrent senders, each with a new sender phone per turn, send
 "hi" alternately as a signed Twilio webhook to `POST /twilio/whatsapp` (signature check, dedup,
-transcript, Rasa, TwiML) and as JSON to Rasa's `/webhooks/rest/webhook`, interleaved in one run.
+transcript, Rasa, TwiML) and as signed JSON straight to Rasa's `orderline` channel (what the app
+sends), interleaved in one run.
 Afterwards each path runs alone for a fixed time to measure sustained turns per second.
 All loops are bounded in count and time.
 
@@ -36,12 +37,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import ACTION_ENDPOINT_YML, ACTIONS_SERVE, RASA_SERVE, with_rasa_secrets  # noqa: E402
+from bot.rasa_client import CHANNEL_PATH, signed_turn  # noqa: E402
 from orderline.db import upgrade_schema  # noqa: E402
 from tests.support.redis_db import rasa_stores  # noqa: E402
 from edge.twilio_auth import sign  # noqa: E402
 from common import claim_redis  # noqa: E402  (bench/ is on sys.path: this script's directory)
 
-RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 MODEL = ROOT / "models" / "orderline.tar.gz"
 TOKEN = "bench-twilio-" + uuid.uuid4().hex[:8]
@@ -86,21 +88,22 @@ class Stack:
         upgrade_schema(self.db_url)
         redis_url = claim_redis("whatsapp_turn")
         endpoints = self.workdir / "endpoints.yml"
-        endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{self.actions_port}/webhook\n"
-                             + rasa_stores(redis_url, "bench" + uuid.uuid4().hex[:6]))
+        endpoints.write_text(ACTION_ENDPOINT_YML + rasa_stores(redis_url, "bench" + uuid.uuid4().hex[:6]))
         env = {**os.environ, "DATABASE_URL": self.db_url, "REDIS_URL": redis_url,
                "RASA_URL": self.rasa_url, "ORDER_SERVICE_URL": self.app_url, "API_TOKEN": API_TOKEN,
                "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "", "PUBLIC_BASE_URL": self.public,
                "SECRET_KEY": "bench-secret", "SHIPROCKET_WEBHOOK_TOKEN": "bench-sr", "PYTHONDONTWRITEBYTECODE": "1",
                # Measure the whole turn: a slow turn must not turn into a fast holding reply.
                "RASA_TIMEOUT": "60"}
-        self._spawn("actions", [str(RASA), "run", "actions", "--port", str(self.actions_port), "--actions", "actions"], env)
-        self._spawn("rasa", [str(RASA), "run", "--enable-api", "--port", str(self.rasa_port), "--model", str(MODEL),
-                             "--endpoints", str(endpoints), "--interface", "127.0.0.1"], env)
+        env, rasa_env, actions_env = with_rasa_secrets(env, self.actions_port)
+        self.channel_secret, self.rasa_params = env["RASA_CHANNEL_SECRET"], {"token": env["RASA_AUTH_TOKEN"]}
+        self._spawn("actions", [*ACTIONS_SERVE, "--port", str(self.actions_port), "--actions", "actions"], actions_env)
+        self._spawn("rasa", [*RASA_SERVE, "--enable-api", "--port", str(self.rasa_port), "--model", str(MODEL),
+                             "--endpoints", str(endpoints)], rasa_env)
         self._spawn("app", [str(GUNICORN), "--bind", f"127.0.0.1:{self.app_port}", "--workers", str(self.workers),
                             "--threads", str(self.threads), "app:create_app()"], env)
         wait_http(f"http://127.0.0.1:{self.actions_port}/health", 180, self.procs[0])
-        wait_http(f"{self.rasa_url}/status", 300, self.procs[1])
+        wait_http(f"{self.rasa_url}/status?token={env['RASA_AUTH_TOKEN']}", 300, self.procs[1])
         wait_http(f"{self.app_url}/healthz", 60, self.procs[2])
 
     def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> None:
@@ -149,10 +152,11 @@ def front_door_turn(stack: Stack, http: requests.Session, phone: str) -> Callabl
 
 
 def rasa_turn(stack: Stack, http: requests.Session, phone: str) -> Callable[[], None]:
-    body = {"sender": phone, "message": "hi", "metadata": {"channel": "whatsapp", "phone": phone, "language": "en"}}
+    meta = {"channel": "whatsapp", "phone": phone, "language": "en"}
 
     def go() -> None:
-        resp = http.post(stack.rasa_url + "/webhooks/rest/webhook", json=body, timeout=60)
+        body, headers = signed_turn(stack.channel_secret, phone, "hi", meta)  # a fresh nonce per turn, like the app
+        resp = http.post(stack.rasa_url + CHANNEL_PATH, data=body, headers=headers, timeout=60)
         if resp.status_code != 200 or not resp.json():
             raise RuntimeError(f"rasa: HTTP {resp.status_code} {resp.text[:200]}")
 
@@ -214,8 +218,8 @@ def tracker_reads(stack: Stack, n: int) -> list[float]:
         phone = phones.next()
         rasa_turn(stack, http, phone)()
         started = time.perf_counter()
-        resp = http.get(f"{stack.rasa_url}/conversations/{phone}/tracker", params={"include_events": "NONE"},
-                        timeout=10)
+        resp = http.get(f"{stack.rasa_url}/conversations/{phone}/tracker",
+                        params={"include_events": "NONE", **stack.rasa_params}, timeout=10)
         latencies.append(time.perf_counter() - started)
         if resp.json().get("latest_message", {}).get("intent", {}).get("name") != "greet":
             raise RuntimeError(f"tracker read: unexpected answer {resp.text[:200]}")

@@ -1,7 +1,17 @@
-"""Talk to the Rasa server over its REST channel and tracker API. One client for every channel."""
+"""Talk to the Rasa server over its signed channel and tracker API. One client for every channel.
+
+Rasa believes the sender and metadata (the customer's phone) of each message, so only the app
+may speak for a customer: every turn is signed with RASA_CHANNEL_SECRET (the protocol is in
+rasa_gate/signing.py, Rasa's side) and the HTTP API gets RASA_AUTH_TOKEN. See docs/security.md.
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import secrets
+import time
 from typing import Any, Optional
 
 import requests
@@ -9,19 +19,40 @@ import requests
 from orderline.ports import AssistantUnavailable, BotMessage, Parse
 
 log = logging.getLogger(__name__)
+CHANNEL_PATH = "/webhooks/orderline/webhook"
+
+
+def sign(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
+    """Hex HMAC-SHA256 of `v1`, the timestamp, the nonce and the raw body (as rasa_gate.signing checks it)."""
+    mac = hmac.new(secret.encode(), f"v1\n{timestamp}\n{nonce}\n".encode(), hashlib.sha256)
+    mac.update(body)
+    return mac.hexdigest()
+
+
+def signed_turn(secret: str, sender: str, text: str, metadata: dict[str, Any],
+                now: Optional[float] = None) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of one signed turn for Rasa's `orderline` channel."""
+    body = json.dumps({"sender": sender, "message": text, "metadata": metadata}).encode()
+    timestamp, nonce = str(int(time.time() if now is None else now)), secrets.token_urlsafe(18)
+    return body, {"Content-Type": "application/json", "X-Orderline-Timestamp": timestamp,
+                  "X-Orderline-Nonce": nonce, "X-Orderline-Signature": sign(secret, timestamp, nonce, body)}
 
 
 class RasaClient:
-    def __init__(self, base_url: str, timeout: float = 5.0, session: Optional[requests.Session] = None) -> None:
+    def __init__(self, base_url: str, timeout: float = 5.0, session: Optional[requests.Session] = None, *,
+                 channel_secret: str = "", auth_token: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.http = session or requests.Session()
+        self.channel_secret = channel_secret
+        # Rasa's --auth-token is checked on the `token` query parameter.
+        self.auth = {"token": auth_token} if auth_token else {}
 
     def send(self, sender: str, text: str, metadata: dict[str, Any], timeout: Optional[float] = None) -> list[BotMessage]:
-        """One user turn through the REST channel; returns the bot's messages in order."""
+        """One signed user turn through the `orderline` channel; returns the bot's messages in order."""
+        body, headers = signed_turn(self.channel_secret, sender, text, metadata)
         try:
-            resp = self.http.post(f"{self.base_url}/webhooks/rest/webhook",
-                                  json={"sender": sender, "message": text, "metadata": metadata},
+            resp = self.http.post(self.base_url + CHANNEL_PATH, data=body, headers=headers,
                                   timeout=timeout or self.timeout)
         except requests.RequestException as exc:
             raise AssistantUnavailable(str(exc)) from exc
@@ -36,12 +67,12 @@ class RasaClient:
     def latest_parse(self, sender: str, timeout: float = 1.0) -> Optional[Parse]:
         """The intent of the sender's latest message, read from the tracker; None on any failure.
 
-        The REST channel answers with the bot's messages only, so the parse is fetched after the
+        The channel answers with the bot's messages only, so the parse is fetched after the
         turn. `include_events=NONE` keeps the answer small: no event history.
         """
         try:
             resp = self.http.get(f"{self.base_url}/conversations/{sender}/tracker",
-                                 params={"include_events": "NONE"}, timeout=timeout)
+                                 params={"include_events": "NONE", **self.auth}, timeout=timeout)
         except requests.RequestException as exc:
             log.info("Rasa tracker for %s unavailable: %s", sender, exc)
             return None
@@ -71,7 +102,7 @@ class RasaClient:
     def _event(self, sender: str, event: dict[str, Any]) -> bool:
         try:
             resp = self.http.post(f"{self.base_url}/conversations/{sender}/tracker/events",
-                                  json=event, params={"include_events": "NONE"}, timeout=self.timeout)
+                                  json=event, params={"include_events": "NONE", **self.auth}, timeout=self.timeout)
         except requests.RequestException as exc:
             log.warning("Rasa %s for %s failed: %s", event["event"], sender, exc)
             return False

@@ -22,6 +22,16 @@ class Settings:
     database_url: str = "sqlite:///instance/orderline.db"
     redis_url: str = "redis://localhost:6379/0"
     rasa_url: str = "http://localhost:5005"
+    # The trust boundary around Rasa (docs/security.md). The app signs each customer message with
+    # the channel secret and sends the auth token on Rasa's HTTP API; Rasa sends the action token
+    # to its action server. Generated for development when empty (instance/dev-secrets.json).
+    rasa_channel_secret: str = ""
+    rasa_auth_token: str = ""
+    action_server_token: str = ""
+    # Where Rasa and the action server listen, and where Rasa reaches the action server.
+    rasa_bind_host: str = "127.0.0.1"
+    actions_bind_host: str = "127.0.0.1"
+    action_endpoint_url: str = "http://127.0.0.1:5055/webhook"
     order_service_url: str = "http://localhost:5000"
     api_token: str = ""
     twilio_account_sid: str = ""
@@ -122,7 +132,8 @@ def parse_value(name: str, type_name: str, raw: str) -> object:
     return raw.strip().lower() if name == "orderline_env" else raw
 
 
-DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token", "twilio_auth_token")
+DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token", "twilio_auth_token",
+               "rasa_channel_secret", "rasa_auth_token", "action_server_token")
 DEV_SECRETS_FILE = ROOT / "instance" / "dev-secrets.json"
 
 

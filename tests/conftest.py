@@ -82,9 +82,13 @@ def clock():
 
 @pytest.fixture
 def settings(db_url, redis_url):
+    from tests.support import fake_rasa
+
+    # The fake Rasa (fake_rasa fixture) checks the same channel signature and API token as the real one.
     return Settings(database_url=db_url, redis_url=redis_url, api_token=API_TOKEN,
                     shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="test-secret",
-                    rasa_url="http://127.0.0.1:9")
+                    rasa_url="http://127.0.0.1:9", rasa_channel_secret=fake_rasa.SECRET,
+                    rasa_auth_token=fake_rasa.TOKEN)
 
 
 @pytest.fixture

@@ -120,7 +120,8 @@ class Services:
 
     @cached_property
     def rasa(self) -> RasaClient:
-        return RasaClient(self.settings.rasa_url)
+        return RasaClient(self.settings.rasa_url, channel_secret=self.settings.rasa_channel_secret,
+                          auth_token=self.settings.rasa_auth_token)
 
     @cached_property
     def whatsapp(self) -> WhatsAppDeps:

@@ -108,7 +108,7 @@ def test_a_full_queue_drops_intents_instead_of_waiting(app):
 
 
 def test_latest_parse_reads_and_bounds_the_tracker(fake_rasa):
-    client = RasaClient(fake_rasa.base_url)
+    client = RasaClient(fake_rasa.base_url, channel_secret=fake_rasa.secret, auth_token=fake_rasa.token)
     assert client.latest_parse("+919000000077") is None  # nothing heard from this sender
     client.send("+919000000077", "anything", {})
     fake_rasa.parse = lambda text: {"name": "x" * 60, "confidence": 1.7}

@@ -58,7 +58,8 @@ def test_hand_back_unmutes_the_real_assistant(stack):
     whatsapp(stack, "I want to talk to a person")  # the handoff action opens an escalation, pauses Rasa
     esc = active_escalation(stack.services, PHONE)
     assert esc is not None and esc["status"] == "open", "the assistant should have escalated"
-    before = requests.get(f"{stack.rasa_url}/conversations/{PHONE}/tracker", timeout=10).json()
+    before = requests.get(f"{stack.rasa_url}/conversations/{PHONE}/tracker", params=stack.rasa_params,
+                          timeout=10).json()
     assert before["paused"] is True, "the handoff action pauses the tracker"
 
     http, csrf = console_session(stack)
@@ -72,7 +73,8 @@ def test_hand_back_unmutes_the_real_assistant(stack):
     back = post(f"/agent/api/escalations/{esc['id']}/handback").json()
     assert back["result"] == "handed_back" and back["rasa_resumed"] is True
     assert stack.services.conversations.state(PHONE) == "bot"
-    tracker = requests.get(f"{stack.rasa_url}/conversations/{PHONE}/tracker", timeout=10).json()
+    tracker = requests.get(f"{stack.rasa_url}/conversations/{PHONE}/tracker", params=stack.rasa_params,
+                           timeout=10).json()
     assert tracker["paused"] is False
 
     answer = whatsapp(stack, "where is my order")  # Rasa hears the customer again and answers

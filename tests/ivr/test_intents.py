@@ -16,7 +16,8 @@ ASHA = demo_phone(0)
 
 @pytest.fixture
 def settings(settings, fake_rasa):
-    return dataclasses.replace(settings, rasa_url=fake_rasa.base_url)
+    return dataclasses.replace(settings, rasa_url=fake_rasa.base_url, rasa_channel_secret=fake_rasa.secret,
+                               rasa_auth_token=fake_rasa.token)
 
 
 def voice_inputs(services) -> list[tuple[str, str | None, float | None]]:

@@ -1,9 +1,11 @@
-"""A tiny local stand-in for Rasa's REST channel that counts what it hears.
+"""A tiny local stand-in for Rasa's signed `orderline` channel that counts what it hears.
 
 Tests use it to prove who Rasa heard (and that it heard nothing during a handoff), and to
 make Rasa slow. It is a real HTTP server on a free loopback port, not a patched client.
 It also answers the tracker (`GET /conversations/<sender>/tracker`) with the latest message
 it heard from that sender and the intent `parse` gives it, like Rasa's `latest_message`.
+Like the real one, it refuses a turn the app did not sign (with rasa_gate.signing, the code
+Rasa runs) and an API call without the token: tests' settings carry SECRET and TOKEN.
 """
 from __future__ import annotations
 
@@ -13,6 +15,10 @@ from typing import Any, Callable
 
 from flask import Flask, jsonify, request
 from werkzeug.serving import make_server
+
+from rasa_gate.signing import verify
+
+SECRET, TOKEN = "fake-rasa-channel-secret", "fake-rasa-auth-token"
 
 GREETING = {"text": "Hi! I can help with your orders.",
             "buttons": [{"title": "Track my order", "payload": "/order_status"},
@@ -38,7 +44,8 @@ def default_reply(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 class FakeRasa:
-    def __init__(self) -> None:
+    def __init__(self, secret: str = SECRET, token: str = TOKEN) -> None:
+        self.secret, self.token = secret, token
         self.calls: list[dict[str, Any]] = []
         self.events: list[tuple[str, dict[str, Any]]] = []
         self.delay = 0.0
@@ -71,8 +78,17 @@ class FakeRasa:
     def _build(self) -> Flask:
         app = Flask("fake_rasa")
 
-        @app.post("/webhooks/rest/webhook")
-        def rest():
+        @app.before_request
+        def api_token():
+            if request.path.startswith("/conversations/") and request.args.get("token") != self.token:
+                return jsonify({"status": "failure", "reason": "NotAuthenticated"}), 401
+            return None
+
+        @app.post("/webhooks/orderline/webhook")
+        def channel():
+            _, refusal = verify(self.secret, request.headers, request.get_data(), time.time())
+            if refusal is not None:
+                return jsonify({"error": refusal.reason}), refusal.status
             body = request.get_json(force=True)
             with self.lock:
                 self.calls.append(body)

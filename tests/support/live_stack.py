@@ -2,11 +2,15 @@
 
 One per test session: the app (in a threaded HTTP server, on a seeded SQLite DB), the Rasa
 server with the trained model, the Rasa action server reaching the app's API over HTTP, and
-a fake Twilio. Nothing is patched; the processes talk over loopback exactly as in production.
+a fake Twilio. Nothing is patched; the processes talk over loopback exactly as in production,
+started through the same gates as the Procfile (rasa_gate: the signed channel only, API and
+action tokens, loopback addresses) with their own random secrets.
+Redis: the database `redis_url` names (the test run's own, see tests/support/redis_db.py).
 """
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import tempfile
@@ -25,13 +29,15 @@ from orderline.clock import Clock
 from orderline.db import upgrade_schema
 from orderline.demo import demo_orders
 from orderline.importer import import_orders
+from bot.rasa_client import CHANNEL_PATH, signed_turn
 from orderline.settings import ROOT, Settings
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.redis_db import rasa_stores
+from tools.rasa_env import rasa_side_env
 from wiring import create_app
 from wiring import Services
 
-RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 MODEL = ROOT / "models" / "orderline.tar.gz"
 TWILIO_SID, TWILIO_TOKEN = "AC" + "7" * 32, "live-stack-twilio-token"
 PUBLIC_BASE_URL = "https://orderline.test"
@@ -74,11 +80,16 @@ class LiveStack:
     def api_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.settings.api_token}"}
 
+    @property
+    def rasa_params(self) -> dict[str, str]:
+        """The query parameters that authenticate a call to Rasa's HTTP API."""
+        return {"token": self.settings.rasa_auth_token}
+
     def rasa_turn(self, sender: str, text: str, channel: str = "whatsapp", language: str = "en") -> list[dict[str, Any]]:
-        """One turn straight to Rasa's REST channel (what the front doors do)."""
-        resp = requests.post(f"{self.rasa_url}/webhooks/rest/webhook", timeout=30,
-                             json={"sender": sender, "message": text,
-                                   "metadata": {"channel": channel, "phone": sender, "language": language}})
+        """One signed turn straight to Rasa's channel (what the front doors do)."""
+        body, headers = signed_turn(self.settings.rasa_channel_secret, sender, text,
+                                    {"channel": channel, "phone": sender, "language": language})
+        resp = requests.post(self.rasa_url + CHANNEL_PATH, data=body, headers=headers, timeout=30)
         resp.raise_for_status()
         return resp.json()
 
@@ -111,7 +122,10 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
     fake.start()
     app_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = Settings(
-        database_url=db_url, redis_url=redis_url, rasa_url=f"http://127.0.0.1:{rasa_port}",
+        database_url=db_url, redis_url=redis_url,
+        rasa_url=f"http://127.0.0.1:{rasa_port}", action_endpoint_url=f"http://127.0.0.1:{actions_port}/webhook",
+        rasa_channel_secret=secrets.token_urlsafe(24), rasa_auth_token=secrets.token_urlsafe(24),
+        action_server_token=secrets.token_urlsafe(24),
         order_service_url=f"http://127.0.0.1:{app_port}", api_token="live-" + uuid.uuid4().hex,
         twilio_account_sid="" if outbox else TWILIO_SID, twilio_auth_token=TWILIO_TOKEN,
         twilio_whatsapp_from="whatsapp:+14155238886",
@@ -126,25 +140,27 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
+    # endpoints.yml with this stack's own tracker key prefix; the secrets stay in the environment.
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-                         + rasa_stores(redis_url, f"live{workdir.name[-6:]}"))
-    env = {**os.environ, "ORDER_SERVICE_URL": settings.order_service_url, "API_TOKEN": settings.api_token,
-           "REDIS_URL": settings.redis_url, "PYTHONDONTWRITEBYTECODE": "1"}
+    endpoints.write_text(
+        "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
+        + rasa_stores(redis_url, f"live{workdir.name[-6:]}"))
+    base_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,
                       f"http://127.0.0.1:{actions_port}", fake, workdir, _server=server)
     try:
         actions_log = open(log_dir / "actions.log", "w")
         stack.procs.append(subprocess.Popen(
-            [str(RASA_BIN), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
-            cwd=ROOT, env=env, stdout=actions_log, stderr=subprocess.STDOUT))
+            [str(RASA_PYTHON), "-m", "rasa_gate.actions_server", "--port", str(actions_port), "--actions", "actions"],
+            cwd=ROOT, env={**base_env, **rasa_side_env(settings, "actions")}, stdout=actions_log,
+            stderr=subprocess.STDOUT))
         rasa_log = open(log_dir / "rasa.log", "w")
         stack.procs.append(subprocess.Popen(
-            [str(RASA_BIN), "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-             "--endpoints", str(endpoints), "--interface", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT))
+            [str(RASA_PYTHON), "-m", "rasa_gate.serve", "--enable-api", "--port", str(rasa_port),
+             "--model", str(MODEL), "--endpoints", str(endpoints)],
+            cwd=ROOT, env={**base_env, **rasa_side_env(settings, "rasa")}, stdout=rasa_log, stderr=subprocess.STDOUT))
         wait_http(f"{stack.actions_url}/health", 120, stack.procs[0])
-        wait_http(f"{stack.rasa_url}/status", 240, stack.procs[1])
+        wait_http(f"{stack.rasa_url}/status?token={settings.rasa_auth_token}", 240, stack.procs[1])
     except Exception:
         stack.stop()
         raise

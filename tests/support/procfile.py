@@ -26,7 +26,8 @@ def settings_env(settings: Settings) -> dict[str, str]:
     env = {key: str(getattr(settings, key.lower())) for key in (
         "DATABASE_URL", "REDIS_URL", "RASA_URL", "ORDER_SERVICE_URL", "API_TOKEN", "TWILIO_ACCOUNT_SID",
         "TWILIO_AUTH_TOKEN", "TWILIO_WHATSAPP_FROM", "TWILIO_API_BASE_URL", "PUBLIC_BASE_URL",
-        "SHIPROCKET_WEBHOOK_TOKEN", "SECRET_KEY", "TIMEZONE", "ORDERLINE_ENV")}
+        "SHIPROCKET_WEBHOOK_TOKEN", "SECRET_KEY", "TIMEZONE", "ORDERLINE_ENV", "RASA_CHANNEL_SECRET",
+        "RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN")}
     env.update({f"TWILIO_TEMPLATE_{event.upper()}": sid for event, sid in settings.templates})
     return env
 

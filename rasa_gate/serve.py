@@ -1,0 +1,43 @@
+"""Start the Rasa server behind its gates: `python -m rasa_gate.serve [rasa run options]`.
+
+Adds to `rasa run`: the signed `orderline` channel as the only connector (Rasa's open `rest`
+channel is never registered), `--auth-token` from RASA_AUTH_TOKEN for the HTTP API, and
+`--interface` from RASA_BIND_HOST (127.0.0.1 unless set). The token is put into Rasa's argument
+list inside this process, so it never appears on a command line other users can read (ps).
+Refuses to start when a secret is missing, rather than serving an open assistant.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Mapping, Sequence
+
+CHANNEL = "rasa_gate.channel.SignedInput"
+CREDENTIALS = Path(__file__).resolve().parent.parent / "credentials.yml"
+# The gate decides these (its own come last, so argparse would let them win anyway); a second way
+# in (a JWT secret) would reopen what it closes, so it is refused too.
+OWNED_FLAGS = ("--auth-token", "-t", "--interface", "-i", "--connector", "--credentials", "--jwt-secret")
+
+
+def rasa_argv(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
+    """The `rasa run` argument list for `args`, or SystemExit naming what is missing."""
+    for flag in OWNED_FLAGS:
+        if any(a == flag or a.startswith(flag + "=") for a in args):
+            raise SystemExit(f"rasa_gate.serve sets {flag} itself; remove it (see docs/security.md)")
+    token, secret = env.get("RASA_AUTH_TOKEN", ""), env.get("RASA_CHANNEL_SECRET", "")
+    if not token or not secret:
+        raise SystemExit("RASA_AUTH_TOKEN and RASA_CHANNEL_SECRET must be set: refusing to start an open Rasa")
+    return ["rasa", "run", *args, "--connector", CHANNEL, "--credentials", str(CREDENTIALS),
+            "--auth-token", token, "--interface", env.get("RASA_BIND_HOST") or "127.0.0.1"]
+
+
+def main() -> None:
+    sys.argv = rasa_argv(sys.argv[1:], os.environ)
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Print shell exports for one Rasa-side process: `eval "$(python tools/rasa_env.py rasa|actions)"`.
+
+The Rasa server and the action server run in their own environment (.venv-rasa) and read their
+settings from environment variables (credentials.yml, endpoints.yml, rasa_gate). This resolves
+them from Orderline's Settings, so the development secrets in instance/dev-secrets.json and
+`.env` apply to them as they do to the app, and gives each process only what it uses.
+"""
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from orderline.settings import Settings  # noqa: E402
+from tools.redis_env import redis_parts  # noqa: E402
+
+ROLES = ("rasa", "actions")
+
+
+def rasa_side_env(settings: Settings, role: str) -> dict[str, str]:
+    """The environment the `role` process needs (see docs/security.md for who holds which secret)."""
+    if role == "rasa":
+        return {**redis_parts(settings.redis_url), "RASA_CHANNEL_SECRET": settings.rasa_channel_secret,
+                "RASA_AUTH_TOKEN": settings.rasa_auth_token, "ACTION_SERVER_TOKEN": settings.action_server_token,
+                "ACTION_ENDPOINT_URL": settings.action_endpoint_url, "RASA_BIND_HOST": settings.rasa_bind_host}
+    if role == "actions":
+        return {"ACTION_SERVER_TOKEN": settings.action_server_token, "ACTIONS_BIND_HOST": settings.actions_bind_host,
+                "API_TOKEN": settings.api_token, "ORDER_SERVICE_URL": settings.order_service_url}
+    raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2 or sys.argv[1] not in ROLES:
+        sys.exit(f"usage: {sys.argv[0]} {'|'.join(ROLES)}")
+    for key, value in rasa_side_env(Settings.from_env(), sys.argv[1]).items():
+        print(f"export {key}={shlex.quote(value)}")
