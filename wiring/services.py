@@ -27,7 +27,7 @@ from orderline.inbox import Parser, TrackingInbox
 from orderline.orders import OrderService
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
-from orderline.uow import AfterCommit, OrderChanged
+from orderline.uow import AfterCommit, ConversationStateChanged, OrderChanged
 from web.order_cache import OrderCache
 from web.present import OrderReads
 from wiring.jobs import RQJobQueue
@@ -57,6 +57,7 @@ class Services:
         """What runs once a transaction has committed, given the events it recorded."""
         hooks = AfterCommit()
         hooks.on(OrderChanged, self.order_cache.forget)
+        hooks.on(ConversationStateChanged, self.conversations.cache_states)
         return hooks
 
     @cached_property
