@@ -21,6 +21,7 @@ from orderline import notifications as rules
 from orderline.clock import Clock
 from orderline.models import AuditLog, Message, Notification, Order
 from orderline.orders import in_transaction
+from orderline.uow import NotificationQueued, events
 
 log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)
@@ -216,7 +217,6 @@ class Notifier:
         def work(session: Session) -> list[int]:
             for order in rules.delayed_candidates(session, now):
                 rules.queue_notification(session, order, "delayed", now)
-            session.flush()
-            return [n.id for n in session.info.get("new_notifications", [])]
+            return [e.notification_id for e in events(session, NotificationQueued)]
 
         return in_transaction(self.factory, work)

@@ -10,7 +10,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Sequence
 
 import redis
 from sqlalchemy import select, update
@@ -22,6 +22,7 @@ from orderline.models import Conversation, ConversationState, Customer, Message
 from orderline.orders import in_transaction
 from orderline.phones import normalise_phone
 from orderline.redact import redact
+from orderline.uow import ConversationStateChanged, record
 
 log = logging.getLogger(__name__)
 STATE_TTL = 60  # seconds; bounds staleness if a cache write ever fails
@@ -81,12 +82,13 @@ class ConversationStore:
             log.warning("could not cache conversation state for %s", phone)
 
     def set_state(self, session: Session, conv: Conversation, state: ConversationState) -> None:
-        """Change ownership inside the caller's transaction; cache it with `after_commit`."""
+        """Change ownership inside the caller's transaction; the wiring runs `cache_states` after commit."""
         conv.state = state.value
-        session.info.setdefault("conv_states", {})[conv.phone] = state.value
+        record(session, ConversationStateChanged(conv.phone, state.value))
 
-    def after_commit(self, session_info: dict[str, Any]) -> None:
-        for phone, state in session_info.get("conv_states", {}).items():
+    def cache_states(self, changes: Sequence[ConversationStateChanged]) -> None:
+        """The after-commit hook: overwrite the cached owner of each conversation with its latest."""
+        for phone, state in {c.phone: c.state for c in changes}.items():
             self._cache_state(phone, state)
 
     def get_or_create(self, session: Session, phone: str) -> Conversation:

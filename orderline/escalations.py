@@ -51,28 +51,22 @@ class EscalationService:
             if conv.state == ConversationState.BOT.value:
                 self.store.set_state(session, conv, ConversationState.WAITING_FOR_AGENT)
             session.flush()
-            session.info["escalation_id"] = esc.id
             return esc, True
 
-        esc_id, created, info = self._run(work)
-        self.store.after_commit(info)
+        esc_id, created = self._run(work)
         result = self.get(esc_id)
         if created:
             self.store.publish({"type": "escalation", "id": esc_id, "reason": result["reason"],
                                 "priority": result["priority"], "phone": result["phone"]})
         return result, created
 
-    def _run(self, work: Any) -> tuple[int, bool, dict[str, Any]]:
-        captured: dict[str, Any] = {}
-
+    def _run(self, work: Any) -> tuple[int, bool]:
         def wrapped(session: Session) -> tuple[int, bool]:
             esc, created = work(session)
             session.flush()
-            captured.update(session.info)
             return esc.id, created
 
-        esc_id, created = in_transaction(self.factory, wrapped)
-        return esc_id, created, captured
+        return in_transaction(self.factory, wrapped)
 
     def get(self, esc_id: int) -> dict[str, Any]:
         with self.factory() as session:
@@ -110,8 +104,7 @@ class EscalationService:
             self.store.set_state(session, esc.conversation, ConversationState.AGENT)
             return esc, False
 
-        esc_id, _, info = self._run(work)
-        self.store.after_commit(info)
+        esc_id, _ = self._run(work)
         self.store.publish({"type": "escalation_claimed", "id": esc_id})
         return self.get(esc_id)
 
@@ -133,8 +126,7 @@ class EscalationService:
             self.store.set_state(session, esc.conversation, ConversationState.BOT)
             return esc, True
 
-        esc_id, changed, info = self._run(work)
-        self.store.after_commit(info)
+        esc_id, changed = self._run(work)
         if changed:
             self.store.publish({"type": "escalation_resolved", "id": esc_id})
         return self.get(esc_id)

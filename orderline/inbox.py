@@ -28,6 +28,7 @@ from orderline.db import make_engine
 from orderline.errors import InvalidInput
 from orderline.models import InboxEvent
 from orderline.tracking import TrackingResult, TrackingUpdate, apply_updates
+from orderline.uow import NotificationQueued, events
 
 log = logging.getLogger(__name__)
 INBOX = InboxEvent.__table__
@@ -271,7 +272,8 @@ class TrackingInbox:
                     parsed.append((row.id, self.parsers[row.source](json.loads(row.payload))))
                 except (ValueError, InvalidInput) as exc:  # accepted by an older, laxer webhook
                     marks.append(_mark(row.id, now, TrackingResult(None, "failed"), f"unparseable: {exc}"))
-            results, note_ids = apply_updates(session, [u for _, u in parsed])
+            results = apply_updates(session, [u for _, u in parsed])
+            note_ids = [e.notification_id for e in events(session, NotificationQueued)]
             marks += [_mark(inbox_id, now, result) for (inbox_id, _), result in zip(parsed, results)]
             session.execute(update(INBOX).where(INBOX.c.id == bindparam("b_id")), marks)
             session.commit()

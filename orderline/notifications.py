@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from orderline.clock import Clock
 from orderline.models import Customer, Notification, Order, OrderStatus as S
+from orderline.uow import NotificationQueued, record
 
 EVENTS = ("confirmed", "shipped", "delayed", "out_for_delivery", "delivery_failed", "rto_initiated", "delivered")
 STATUS_EVENT = {S.CONFIRMED.value: "confirmed", S.SHIPPED.value: "shipped", S.OUT_FOR_DELIVERY.value: "out_for_delivery",
@@ -50,7 +51,8 @@ def queue_notification(session: Session, order: Order, event: str, now: datetime
             return None
     note = Notification(order=order, event=event, status="pending", created_at=now, variables=variables or {})
     session.add(note)
-    session.info.setdefault("new_notifications", []).append(note)
+    session.flush()  # the event carries the row's id: the sender's job takes ids
+    record(session, NotificationQueued(note.id))
     return note
 
 

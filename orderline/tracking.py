@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from orderline import notifications, rules
 from orderline.models import AuditLog, Notification, Order, OrderStatus as S, Shipment, ShipmentEvent, utcnow
 from orderline.orders import in_transaction, order_digits
+from orderline.uow import NotificationQueued, OrderChanged, events, record
 
 # Where an order may go next. Terminal states stay put; a late "shipped" never undoes "delivered".
 FORWARD: dict[S, frozenset[S]] = {
@@ -98,8 +99,8 @@ def apply_tracking(factory: sessionmaker[Session], update: TrackingUpdate, actor
     """Apply one update in its own transaction (see `apply_updates`). Idempotent."""
 
     def work(session: Session) -> TrackingResult:
-        [result], note_ids = apply_updates(session, [update], actor)
-        result.notification_ids = note_ids
+        [result] = apply_updates(session, [update], actor)
+        result.notification_ids = [e.notification_id for e in events(session, NotificationQueued)]
         return result
 
     return in_transaction(factory, work)
@@ -141,10 +142,11 @@ _SHIP_COLS = (_SHIP.c.awb, _SHIP.c.id, _SHIP.c.order_pk, _ORDER.c.order_id, _ORD
 
 
 def apply_updates(session: Session, updates: Sequence[TrackingUpdate],
-                  actor: Optional[str] = None) -> tuple[list[TrackingResult], list[int]]:
-    """Apply `updates` in order inside the caller's transaction; returns a result per update and
-    the ids of the notifications written (the outbox rows, committed with the order changes).
-    The audit rows name `actor`, or else each update's source.
+                  actor: Optional[str] = None) -> list[TrackingResult]:
+    """Apply `updates` in order inside the caller's transaction; returns a result per update.
+    The audit rows name `actor`, or else each update's source. Records `OrderChanged` for each
+    order changed and `NotificationQueued` for each notification written (the outbox rows,
+    committed with the order changes).
 
     Set-based: one locked read of the shipments and orders, one of their timelines and
     notifications, then one statement per table, however many updates. The shipments and orders
@@ -165,14 +167,15 @@ def apply_updates(session: Session, updates: Sequence[TrackingUpdate],
             continue
         results.append(_apply(ship, update, actor, events, audits, notes, told))
     _write(session, ships.values(), events, audits, notes)
-    note_ids: list[int] = []
     if notes:
         insert_ = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(_NOTE)
         stmt = insert_.on_conflict_do_nothing(index_elements=["order_pk", "event"]).returning(_NOTE.c.id)
-        note_ids = list(session.execute(stmt, notes).scalars())
-    # Orders changed behind the ORM's back: whoever watches commits (the order cache) reads them here.
-    session.info.setdefault("touched_orders", set()).update(s.number for s in ships.values() if s.touched)
-    return results, note_ids
+        for note_id in session.execute(stmt, notes).scalars():
+            record(session, NotificationQueued(note_id))
+    # Orders changed behind the ORM's back, so its flushes did not see them.
+    for number in sorted(s.number for s in ships.values() if s.touched):
+        record(session, OrderChanged(number))
+    return results
 
 
 def _locked(where: Any) -> Any:

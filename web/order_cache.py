@@ -3,35 +3,25 @@
 Each order has a generation counter in Redis. Any commit that touched an order (or its
 payment, address, shipment, events, returns or NDR actions, or its customer, whose name,
 phone, email and language are part of the presented order) bumps the counter after the
-commit. Readers note the counter before they read the database and fill the cache only if
-it has not moved since (checked and stored atomically in Redis), so a slow reader can never
-store an order that a writer has already replaced. An entry is the order's JSON body behind
-its generation, so a hit is one MGET and no JSON work. Entries also expire (TTL) and are
-keyed by the business day, because some fields (`is_delayed`, `allowed.return`) depend on
+commit: the unit of work records `OrderChanged`, and the wiring runs `forget` on them.
+Readers note the counter before they read the database and fill the cache only if it has
+not moved since (checked and stored atomically in Redis), so a slow reader can never store
+an order that a writer has already replaced. An entry is the order's JSON body behind its
+generation, so a hit is one MGET and no JSON work. Entries also expire (TTL) and are keyed
+by the business day, because some fields (`is_delayed`, `allowed.return`) depend on
 today's date. Without Redis, reads go to the DB.
 """
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Optional
+from typing import Callable, Optional, Sequence
 
 import redis
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, sessionmaker
 
-from orderline.models import Address, Customer, NdrAction, Order, Payment, ReturnRequest, Shipment, ShipmentEvent
+from orderline.uow import OrderChanged
 
 log = logging.getLogger(__name__)
 TTL = 120  # seconds
-
-
-def _number_of(obj: Any) -> Optional[str]:
-    if isinstance(obj, Order):
-        return obj.number
-    order = getattr(obj, "order", None)
-    if order is None and isinstance(obj, ShipmentEvent) and obj.shipment is not None:
-        order = obj.shipment.order
-    return order.number if isinstance(order, Order) else None
 
 
 # Store the entry only if the order's generation is still the one read before loading it.
@@ -48,37 +38,9 @@ class OrderCache:
         self.cache = cache
         self._fill = cache.register_script(_FILL) if cache else None
 
-    def watch(self, factory: sessionmaker[Session]) -> None:
-        """Bump generations after every commit of `factory`'s sessions that touched orders."""
-
-        @event.listens_for(factory, "before_flush")
-        def _collect(session: Session, _ctx: Any, _instances: Any) -> None:
-            touched = session.info.setdefault("touched_orders", set())
-            customers: set[int] = set()
-            for obj in list(session.new) + list(session.dirty) + list(session.deleted):
-                if isinstance(obj, (Order, Payment, Address, Shipment, ShipmentEvent, ReturnRequest, NdrAction)):
-                    number = _number_of(obj)
-                    if number:
-                        touched.add(number)
-                elif isinstance(obj, Customer) and obj.id is not None:
-                    # Every order shows its customer. A new customer has no stored orders yet (its
-                    # pending ones are caught above); a customer that is only "dirty" because an
-                    # order moved in or out of its collection changed no field that orders show.
-                    if obj in session.deleted or session.is_modified(obj, include_collections=False):
-                        customers.add(obj.id)
-            if customers:
-                # No autoflush here: the session is already flushing.
-                touched.update(session.scalars(select(Order.number).where(Order.customer_id.in_(customers))))
-
-        @event.listens_for(factory, "after_commit")
-        def _bump(session: Session) -> None:
-            touched = session.info.pop("touched_orders", set())
-            if touched:
-                self.invalidate(touched)
-
-        @event.listens_for(factory, "after_rollback")
-        def _forget(session: Session) -> None:
-            session.info.pop("touched_orders", None)
+    def forget(self, changed: Sequence[OrderChanged]) -> None:
+        """The after-commit hook: bump the generation of every order the transaction changed."""
+        self.invalidate({c.number for c in changed})
 
     def invalidate(self, numbers: set[str]) -> None:
         if not self.cache:

@@ -27,6 +27,7 @@ from orderline.inbox import Parser, TrackingInbox
 from orderline.orders import OrderService
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
+from orderline.uow import AfterCommit, ConversationStateChanged, OrderChanged
 from web.order_cache import OrderCache
 from web.present import OrderReads
 from wiring.jobs import RQJobQueue
@@ -48,8 +49,16 @@ class Services:
         engine = make_engine(settings.database_url)
         services = cls(settings=settings, engine=engine, sessions=session_factory(engine),
                        clock=clock or Clock(ZoneInfo(settings.timezone)))
-        services.order_cache.watch(services.sessions)
+        services.after_commit.install(services.sessions)
         return services
+
+    @cached_property
+    def after_commit(self) -> AfterCommit:
+        """What runs once a transaction has committed, given the events it recorded."""
+        hooks = AfterCommit()
+        hooks.on(OrderChanged, self.order_cache.forget)
+        hooks.on(ConversationStateChanged, self.conversations.cache_states)
+        return hooks
 
     @cached_property
     def order_cache(self) -> OrderCache:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from orderline.models import AuditLog, Notification, Order, OrderStatus as S
 from orderline.orders import in_transaction
 from orderline.tracking import Scan, TrackingUpdate, apply_tracking, apply_updates, may_move
+from orderline.uow import NotificationQueued, events
 from tests.support.values import IST, demo_id
 
 SOURCE = "acme"  # no real courier: the core takes the source from the update
@@ -150,7 +151,10 @@ def test_a_batch_does_what_one_at_a_time_does(services, demo):
     singles = [apply_tracking(services.sessions, update(_awb(demo, one), status, when, scans=scans))
                for status, when, scans in SEQUENCE]
     updates = [update(_awb(demo, batch), status, when, scans=scans) for status, when, scans in SEQUENCE]
-    results, note_ids = in_transaction(services.sessions, lambda s: apply_updates(s, updates))
+    def batch_work(session):
+        return apply_updates(session, updates), events(session, NotificationQueued)
+
+    results, queued = in_transaction(services.sessions, batch_work)
     assert [r.outcome for r in results] == [r.outcome for r in singles] == \
         ["applied", "applied", "duplicate", "recorded", "applied", "applied"]
     assert [r.new_status for r in results] == [r.new_status for r in singles]
@@ -160,7 +164,7 @@ def test_a_batch_does_what_one_at_a_time_does(services, demo):
     assert after_batch["events"] - before[batch]["events"] == after_one["events"] - before[one]["events"]
     assert after_batch["status"] == "delivered" and after_batch["attempts"] == before[batch]["attempts"] + 1
     assert after_batch["notifications"] == ["delivered", "delivery_failed", "out_for_delivery"]  # one each
-    assert len(note_ids) == 3
+    assert len(queued) == 3  # each recorded on the unit of work
     assert after_batch["version"] > before[batch]["version"]  # ORM writers holding the old row must retry
 
 
@@ -172,7 +176,7 @@ def test_a_batch_mixes_orders_and_unknown_shipments(services, demo, orders):
                update("AWB-NEW-2", S.SHIPPED, at(28, 10), order_ref=confirmed),
                update("AWB-NEW-2", S.IN_TRANSIT, at(28, 12)),
                update(_awb(demo, b), S.DELIVERED, at(28, 11))]
-    results, _ = in_transaction(services.sessions, lambda s: apply_updates(s, updates))
+    results = in_transaction(services.sessions, lambda s: apply_updates(s, updates))
     assert [(r.outcome, r.order_id) for r in results] == [
         ("applied", a), ("unknown_shipment", None), ("applied", confirmed), ("applied", confirmed), ("applied", b)]
     assert orders.get(confirmed).shipment.awb == "AWB-NEW-2" and orders.get(confirmed).status == "in_transit"
