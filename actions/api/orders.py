@@ -27,6 +27,7 @@ class Outcome(str, Enum):
     OK = "ok"
     NOT_FOUND = "not_found"
     NOT_ALLOWED = "not_allowed"
+    NOT_PROVEN = "not_proven"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
 
@@ -261,6 +262,20 @@ class OrderServiceClient:
             return Result(Outcome.OK, orders=orders)
         if status == 400:
             return Result(Outcome.INVALID, reason=body.get("message"))
+        return Result(Outcome.UNAVAILABLE)
+
+    async def verify_ownership(self, order_id: str, proofs: List[str]) -> Result:
+        """OK when one of ``proofs`` proves the sender owns the order, else NOT_PROVEN.
+
+        The answer is yes or no only; fetch the order once it is proven.
+        """
+        status, body = await self._call("POST", f"/orders/{order_id}/verify", json={"proofs": proofs})
+        if status == 200 and isinstance(body.get("matched"), bool):
+            return Result(Outcome.OK if body["matched"] else Outcome.NOT_PROVEN)
+        if status == 404:
+            return Result(Outcome.NOT_FOUND, reason=body.get("message"))
+        if status in (400, 422):
+            return Result(Outcome.INVALID, reason=body.get("message"), fields=body.get("fields") or {})
         return Result(Outcome.UNAVAILABLE)
 
     async def change_address(self, order_id: str, address: Dict[str, Any]) -> Result:
