@@ -171,15 +171,18 @@ class Result:
 
 @dataclass(frozen=True)
 class Escalation:
-    """A request for a person to take over a conversation."""
+    """A request for a person to take over a conversation.
 
-    reason: str  # delivery | payments | complaint | general
+    Without a `reason` the order service picks the queue from the `intent`; it always sets the
+    priority from the reason.
+    """
+
+    reason: Optional[str]  # delivery | payments | complaint | general
     intent: Optional[str]
     confidence: Optional[float]
     channel: Optional[str]
     phone: Optional[str]
     order_id: Optional[str] = None
-    priority: int = 3  # 1 urgent .. 3 routine
     note: Optional[str] = None
 
 
@@ -330,12 +333,15 @@ class OrderServiceClient:
         return self._order_result(status, body, (200, 201))
 
     async def escalate(self, escalation: Escalation) -> Result:
-        """Opens an escalation; any non-2xx answer or timeout is UNAVAILABLE."""
+        """Opens an escalation; any non-2xx answer or timeout is UNAVAILABLE.
+
+        On OK, ``reason`` is the queue the order service chose and ``fields["id"]`` the escalation.
+        """
         payload = {k: v for k, v in escalation.__dict__.items() if v is not None}
         status, body = await self._call("POST", "/escalations", json=payload)
         if status is not None and 200 <= status < 300:
             esc = body.get("escalation") or {}
-            return Result(Outcome.OK, reason=str(esc.get("id") or ""))
+            return Result(Outcome.OK, reason=esc.get("reason"), fields={"id": esc.get("id")})
         return Result(Outcome.UNAVAILABLE)
 
 

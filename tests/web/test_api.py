@@ -149,6 +149,13 @@ def test_escalation_api(client, auth):
     assert client.post("/api/v1/escalations", json=body).status_code == 401
 
 
+def test_escalation_without_a_reason_takes_the_queue_and_priority_of_the_intent(client, auth):
+    body = {"intent": "refund_status", "confidence": 0.8, "channel": "whatsapp", "phone": "+919000000008"}
+    created = client.post("/api/v1/escalations", headers=auth, json=body)
+    assert created.status_code == 201
+    assert (created.json["escalation"]["reason"], created.json["escalation"]["priority"]) == ("payments", 1)
+
+
 def test_verify_answers_only_whether_the_proof_matches(client, auth, demo, services):
     oid = demo_id(demo, "delivery_failed")
     order = services.orders.get(oid)
