@@ -1,7 +1,8 @@
 """Background work of the WhatsApp channel, run by the RQ worker (`rq worker orderline`).
 
-`finish_turn` completes a Rasa turn that did not answer inline; `check_waiting_escalations`
-runs every minute under `rq cron` (registered in messaging/cron.py).
+`finish_turn` completes a Rasa turn that did not answer inline; `resume_assistant` retries an
+un-pause of Rasa that failed at hand-back; `check_waiting_escalations` runs every minute under
+`rq cron` (registered in messaging/cron.py).
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Opt
         log.info("not finishing the turn for %s: a person owns the conversation now", phone)
         return "skipped"
     try:
-        bot_messages = svc.rasa.send(phone, text, metadata, timeout=cs.rasa_retry_timeout)
+        bot_messages = routing.ask_assistant(svc.rasa, svc.handback, phone, text, metadata, cs.rasa_retry_timeout)
     except AssistantUnavailable as exc:
         log.warning("Rasa still unavailable for %s (%s); handing off to a person", phone, exc)
         return hand_off(svc, cs, phone, str(exc))
@@ -47,6 +48,11 @@ def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Opt
     if state != "bot" and svc.escalations.mark_waiting_notice(phone):
         svc.sender.send(phone, routing.waiting_note(svc.clock.now(), cs, state), author="system", ignore_opt_out=True)
     return "answered"
+
+
+def resume_assistant(phone: str, token: str, attempt: int) -> str:
+    """Retry un-pausing Rasa for `phone` after a hand-back it did not accept (see orderline/handback.py)."""
+    return worker_services().handback.retry(phone, token, attempt)
 
 
 def hand_off(svc: Any, cs: ChannelSettings, phone: str, error: str) -> str:

@@ -15,7 +15,8 @@ from typing import Any, Iterable, Optional
 import redis
 from sqlalchemy import select
 
-from bot.rasa_client import BotMessage
+from bot.rasa_client import AssistantUnavailable, BotMessage, RasaClient
+from orderline.handback import HandBack
 from orderline.hours import TeamHours
 from orderline.models import Conversation, Customer
 
@@ -179,6 +180,21 @@ def media_ack(media: Iterable[dict[str, str]]) -> str:
 
 
 # -- who answers -------------------------------------------------------------------
+def ask_assistant(rasa: RasaClient, handback: HandBack, phone: str, text: str, metadata: dict[str, Any],
+                  timeout: float) -> list[BotMessage]:
+    """One turn with Rasa, un-pausing first a conversation that a hand-back left paused.
+
+    A paused tracker hears the message and answers nothing; if that happens while the bot owns
+    the conversation, it is un-paused and asked again. Raises AssistantUnavailable.
+    """
+    if not handback.before_turn(phone):
+        raise AssistantUnavailable("Rasa did not accept the un-pause after a hand-back")
+    messages = rasa.send(phone, text, metadata, timeout=timeout)
+    if not messages and handback.recover(phone):
+        messages = rasa.send(phone, text, metadata, timeout=timeout)
+    return messages
+
+
 def language_for(sessions: Any, phone: str) -> str:
     """The customer's stored language, else the conversation's, else English."""
     with sessions() as session:

@@ -105,7 +105,7 @@ def answer(svc: Services, incoming: Incoming) -> str:
     text = reply.message or text
     meta = {**routing.metadata(phone, routing.language_for(svc.sessions, phone)), **reply.metadata}
     try:
-        bot_messages = svc.rasa.send(phone, text, meta, timeout=cs.rasa_timeout)
+        bot_messages = routing.ask_assistant(svc.rasa, svc.handback, phone, text, meta, cs.rasa_timeout)
     except AssistantUnavailable as exc:
         from bot.jobs import finish_turn
 

@@ -210,15 +210,6 @@ class EscalationService:
                 .order_by(Escalation.created_at).limit(500)).all()
         return [(r[0], r[1]) for r in rows]
 
-    def active_for(self, phone: str) -> Optional[dict[str, Any]]:
-        conv = self.store.conversation(phone)
-        if conv is None:
-            return None
-        with self.factory() as session:
-            esc_id = session.scalar(select(Escalation.id).where(Escalation.conversation_id == conv.id,
-                                                               Escalation.status.in_(ACTIVE)))
-        return self.get(esc_id) if esc_id else None
-
     def _load(self, session: Session, esc_id: int) -> Escalation:
         esc = session.get(Escalation, esc_id)
         if esc is None:

@@ -20,6 +20,7 @@ from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
+from orderline.handback import HandBack
 from orderline.inbox import TrackingInbox
 from orderline.order_cache import OrderCache
 from orderline.orders import OrderService
@@ -68,6 +69,16 @@ class Services:
     @cached_property
     def escalations(self) -> EscalationService:
         return EscalationService(self.sessions, self.conversations, self.clock)
+
+    @cached_property
+    def handback(self) -> HandBack:
+        """Hand-back to the assistant, un-pausing Rasa; a refused un-pause is retried by a job."""
+        def retry_later(phone: str, token: str, attempt: int, delay: float) -> None:
+            from bot.jobs import resume_assistant
+
+            self.queue.enqueue_in(timedelta(seconds=delay), resume_assistant, phone, token, attempt)
+
+        return HandBack(self.escalations, self.rasa, self.redis, retry_later)
 
     @cached_property
     def queue(self) -> "rq.Queue":

@@ -33,6 +33,7 @@ from web.services import Services
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL = ROOT / "models" / "orderline.tar.gz"
 REDIS_DB = os.environ.get("LIVE_STACK_REDIS_DB", "13")
+REDIS_HOST, REDIS_PORT = os.environ.get("LIVE_STACK_REDIS", "127.0.0.1:6379").rsplit(":", 1)
 TWILIO_SID, TWILIO_TOKEN = "AC" + "7" * 32, "live-stack-twilio-token"
 PUBLIC_BASE_URL = "https://orderline.test"
 
@@ -68,6 +69,8 @@ class LiveStack:
     fake: FakeTwilio
     workdir: Path
     procs: list[subprocess.Popen] = field(default_factory=list)
+    rasa_command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
     _server: Any = None
 
     @property
@@ -81,6 +84,23 @@ class LiveStack:
                                    "metadata": {"channel": channel, "phone": sender, "language": language}})
         resp.raise_for_status()
         return resp.json()
+
+    def stop_rasa(self) -> None:
+        """Stop the Rasa server (procs[1]); the action server and the app keep running."""
+        rasa = self.procs[1]
+        rasa.terminate()
+        try:
+            rasa.wait(30)
+        except subprocess.TimeoutExpired:
+            rasa.kill()
+            rasa.wait(10)
+
+    def start_rasa(self, timeout: float = 300) -> None:
+        """Start the Rasa server again on the same port, with the same model and tracker store."""
+        with open(self.workdir / "rasa-restarted.log", "a") as log:
+            self.procs[1] = subprocess.Popen(self.rasa_command, cwd=ROOT, env=self.env, stdout=log,
+                                             stderr=subprocess.STDOUT)
+        wait_http(f"{self.rasa_url}/status", timeout, self.procs[1])
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -108,7 +128,8 @@ def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, o
     fake.start()
     app_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = Settings(
-        database_url=db_url, redis_url=f"redis://127.0.0.1:6379/{redis_db}", rasa_url=f"http://127.0.0.1:{rasa_port}",
+        database_url=db_url, redis_url=f"redis://{REDIS_HOST}:{REDIS_PORT}/{redis_db}",
+        rasa_url=f"http://127.0.0.1:{rasa_port}",
         order_service_url=f"http://127.0.0.1:{app_port}", api_token="live-" + uuid.uuid4().hex,
         twilio_account_sid="" if outbox else TWILIO_SID, twilio_auth_token=TWILIO_TOKEN,
         twilio_whatsapp_from="whatsapp:+14155238886",
@@ -126,22 +147,24 @@ def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, o
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-        f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n"
-        f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n")
+        f"tracker_store:\n  type: redis\n  url: {REDIS_HOST}\n  port: {REDIS_PORT}\n  db: {redis_db}\n"
+        f"  key_prefix: live{workdir.name[-6:]}\n"
+        f"lock_store:\n  type: redis\n  url: {REDIS_HOST}\n  port: {REDIS_PORT}\n  db: {redis_db}\n"
+        f"  key_prefix: live{workdir.name[-6:]}\n")
     env = {**os.environ, "ORDER_SERVICE_URL": settings.order_service_url, "API_TOKEN": settings.api_token,
            "REDIS_URL": settings.redis_url, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,
-                      f"http://127.0.0.1:{actions_port}", fake, workdir, _server=server)
+                      f"http://127.0.0.1:{actions_port}", fake, workdir, env=env, _server=server,
+                      rasa_command=[str(RASA_BIN), "run", "--enable-api", "--port", str(rasa_port), "--model",
+                                    str(MODEL), "--endpoints", str(endpoints), "--interface", "127.0.0.1"])
     try:
         actions_log = open(log_dir / "actions.log", "w")
         stack.procs.append(subprocess.Popen(
             [str(RASA_BIN), "run", "actions", "--port", str(actions_port), "--actions", "actions"],
             cwd=ROOT, env=env, stdout=actions_log, stderr=subprocess.STDOUT))
         rasa_log = open(log_dir / "rasa.log", "w")
-        stack.procs.append(subprocess.Popen(
-            [str(RASA_BIN), "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
-             "--endpoints", str(endpoints), "--interface", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT))
+        stack.procs.append(subprocess.Popen(stack.rasa_command, cwd=ROOT, env=env, stdout=rasa_log,
+                                            stderr=subprocess.STDOUT))
         wait_http(f"{stack.actions_url}/health", 120, stack.procs[0])
         wait_http(f"{stack.rasa_url}/status", 240, stack.procs[1])
     except Exception:
