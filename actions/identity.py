@@ -167,16 +167,6 @@ def proofs_in(tracker: Tracker) -> List[str]:
     return [p for p in dict.fromkeys(found) if len(p) in (4, 6)]
 
 
-def proves_ownership(order: Order, proofs: List[str]) -> bool:
-    last4 = re.sub(r"\D", "", order.customer_phone)[-4:]
-    for proof in proofs:
-        if len(proof) == 4 and last4 and proof == last4:
-            return True
-        if len(proof) == 6 and order.pincode and proof == order.pincode:
-            return True
-    return False
-
-
 def picked_choice(tracker: Tracker, choices: List[str]) -> Optional[str]:
     named = normalise_order_id(tracker.get_slot("order_id"))
     if named:
@@ -203,11 +193,14 @@ async def verify_ownership(
     clear = [SlotSet("phone_last4", None), SlotSet("pincode", None), SlotSet("order_id", None)]
     if not pending:
         return Resolution(None, clear + [SlotSet("awaiting", None)])
-    result = await client.get_order(pending)
+    # The order service decides (the same rule as on the phone line); only a proven order is fetched.
+    result = await client.verify_ownership(pending, proofs_in(tracker))
+    if result.ok:
+        result = await client.get_order(pending)
     if result.outcome is Outcome.UNAVAILABLE:
         return Resolution(None, clear + await service_down(
-            client, dispatcher, tracker, f"GET order {pending} (ownership check)"))
-    if result.ok and proves_ownership(result.order, proofs_in(tracker)):
+            client, dispatcher, tracker, f"order {pending} (ownership check)"))
+    if result.ok:
         verified = list(tracker.get_slot("verified_order_ids") or []) + [pending]
         dispatcher.utter_message(response="utter_ownership_verified")
         return Resolution(result.order, clear + [

@@ -14,35 +14,21 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Escalation, OrderServiceClient
 
-REASON_BY_INTENT = {
-    "complaint": "complaint",
-    "payment_query": "payments",
-    "refund_status": "payments",
-    "change_address": "delivery",
-    "reschedule_delivery": "delivery",
-    "order_status": "delivery",
-    "cancel_order": "delivery",
-    "return_request": "delivery",
-}
-# 1 is urgent, 3 routine (the escalation API's scale).
-PRIORITY = {"complaint": 1, "payments": 1, "delivery": 2, "general": 3}
-
 
 def build_escalation(
     tracker: Tracker, reason: Optional[str], note: Optional[str], order_id: Optional[str]
 ) -> Escalation:
+    """The escalation for this conversation. Without a `reason` the order service picks the
+    queue from the intent, and it sets the priority: those rules live with the escalations."""
     intent = (tracker.latest_message or {}).get("intent") or {}
-    name = intent.get("name")
-    reason = reason or REASON_BY_INTENT.get(name or "", "general")
     text = (tracker.latest_message or {}).get("text") or ""
     return Escalation(
-        reason=reason,
-        intent=name,
+        reason=reason or None,
+        intent=intent.get("name"),
         confidence=intent.get("confidence"),
         channel=tracker.get_slot("channel"),
         phone=tracker.get_slot("phone"),
         order_id=order_id or tracker.get_slot("active_order_id"),
-        priority=PRIORITY.get(reason, 3),
         note=(note or f"customer: {text}")[:500],
     )
 
@@ -58,7 +44,8 @@ async def hand_off(
     """Opens an escalation, tells the customer what happens next, pauses the bot.
 
     Args:
-        reason: Queue (delivery, payments, complaint, general); from the intent if None.
+        reason: Queue (delivery, payments, complaint, general); the order service
+            picks it from the intent if None.
         note: One line for the agent.
         order_id: The order in question; may be one the customer has not proven
             is theirs, which is why it is never put in `active_order_id` here.
@@ -66,7 +53,8 @@ async def hand_off(
     escalation = build_escalation(tracker, reason, note, order_id)
     result = await client.escalate(escalation)
     if result.ok:
-        response = "utter_handoff_payments" if escalation.reason == "payments" else "utter_handoff_done"
+        queue = escalation.reason or result.reason  # the service's choice when we left it to the intent
+        response = "utter_handoff_payments" if queue == "payments" else "utter_handoff_done"
     else:
         response = "utter_handoff_failed"
     dispatcher.utter_message(response=response)

@@ -10,6 +10,7 @@ from bot.routing import ChannelSettings
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.escalations import EscalationService
+from orderline.handback import HandBack
 from orderline.jobs import JobQueue
 from orderline.ports import Assistant, Messenger
 from orderline.replies import NotificationReplies
@@ -24,6 +25,7 @@ class WhatsAppDeps:
     escalations: EscalationService
     replies: NotificationReplies
     rasa: Assistant
+    handback: HandBack  # every turn asks the assistant through it (un-pauses after a hand-back)
     sender: Messenger
     redis: redis.Redis  # the buttons last offered to each customer
     jobs: JobQueue

@@ -31,7 +31,7 @@ def finish_turn(svc: WhatsAppDeps, phone: str, text: str, metadata: dict[str, An
         log.info("not finishing the turn for %s: a person owns the conversation now", phone)
         return "skipped"
     try:
-        bot_messages = svc.rasa.send(phone, text, metadata, timeout=cs.rasa_retry_timeout)
+        bot_messages = svc.handback.ask(phone, text, metadata, cs.rasa_retry_timeout)
     except AssistantUnavailable as exc:
         log.warning("Rasa still unavailable for %s (%s); handing off to a person", phone, exc)
         return hand_off(svc, cs, phone, str(exc))

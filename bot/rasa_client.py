@@ -93,18 +93,34 @@ class RasaClient:
                      confidence=None if confidence is None else min(max(float(confidence), 0.0), 1.0))
 
     def resume(self, sender: str) -> bool:
-        """Un-pause the conversation in Rasa's tracker after a human hands it back."""
-        return self._event(sender, {"event": "resume"})
+        """Un-pause the conversation in Rasa's tracker after a human hands it back.
+
+        A paused tracker stopped right after the handoff action, before Rasa's `action_listen`;
+        without one, the next message meets a state no story or rule has, and the assistant
+        falls back (and hands off again). So the listen goes in with the resume.
+        """
+        return self._event(sender, [{"event": "resume"}, {"event": "action", "name": "action_listen"}])
+
+    def paused(self, sender: str, timeout: float = 1.0) -> Optional[bool]:
+        """Whether Rasa's tracker for `sender` is paused (it then answers nothing); None on any failure."""
+        try:
+            resp = self.http.get(f"{self.base_url}/conversations/{sender}/tracker",
+                                 params={"include_events": "NONE", **self.auth}, timeout=timeout)
+            paused = resp.json().get("paused") if resp.status_code == 200 else None
+        except (requests.RequestException, ValueError, AttributeError) as exc:
+            log.info("Rasa tracker for %s unavailable: %s", sender, exc)
+            return None
+        return paused if isinstance(paused, bool) else None
 
     def pause(self, sender: str) -> bool:
-        return self._event(sender, {"event": "pause"})
+        return self._event(sender, [{"event": "pause"}])
 
-    def _event(self, sender: str, event: dict[str, Any]) -> bool:
+    def _event(self, sender: str, events: list[dict[str, Any]]) -> bool:
         try:
             resp = self.http.post(f"{self.base_url}/conversations/{sender}/tracker/events",
-                                  json=event, params={"include_events": "NONE", **self.auth}, timeout=self.timeout)
+                                  json=events, params={"include_events": "NONE", **self.auth}, timeout=self.timeout)
         except requests.RequestException as exc:
-            log.warning("Rasa %s for %s failed: %s", event["event"], sender, exc)
+            log.warning("Rasa %s for %s failed: %s", events[0]["event"], sender, exc)
             return False
         return resp.ok
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, fields
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, Iterable, Optional
 
 import redis
 from sqlalchemy import select
 
 from edge.text import MAX_TEXT, clean_text  # noqa: F401  (the channel's field cleaner)
+from orderline.hours import TeamHours
 from orderline.ports import BotMessage
 from orderline.models import Conversation, Customer
 
@@ -43,14 +44,13 @@ AGENT_ON_IT = "A member of our support team has your conversation and will reply
 @dataclass(frozen=True)
 class ChannelSettings:
     """Tunables of the WhatsApp channel: the timeouts and wait come from Settings (RASA_TIMEOUT,
-    RASA_RETRY_TIMEOUT, AGENT_WAIT_MINUTES); business hours and the button TTL are fixed here.
+    RASA_RETRY_TIMEOUT, AGENT_WAIT_MINUTES); the team's hours are the core's; the button TTL is fixed here.
     """
 
     rasa_timeout: float = 5.0  # seconds to wait inline before answering with HOLDING
     rasa_retry_timeout: float = 30.0  # the background retry of a slow or failed turn
     agent_wait_minutes: int = 10  # AGENT_WAIT_MINUTES: when to tell a waiting customer more
-    business_open_hour: int = 9  # agents work 09:00-21:00 in the business timezone
-    business_close_hour: int = 21
+    hours: TeamHours = TeamHours()  # when agents work (the core's rule, shared with the phone line)
     buttons_ttl: int = 24 * 3600  # the 24-hour window; a numbered reply after that is just text
 
     @classmethod
@@ -187,12 +187,12 @@ def metadata(phone: str, language: str) -> dict[str, str]:
 
 
 def expected_wait(now: datetime, cs: ChannelSettings) -> str:
-    """An honest promise for when a person will answer, given business hours."""
-    opens, closes = time(cs.business_open_hour), time(cs.business_close_hour)
-    if opens <= now.time() < closes:
+    """An honest promise for when a person will answer, given the team's hours."""
+    hours = cs.hours
+    if hours.is_open(now):
         return f"usually within {cs.agent_wait_minutes} minutes"
-    day = "today" if now.time() < opens else "tomorrow"
-    return f"after {opens:%H:%M} {day} (our team works {opens:%H:%M}–{closes:%H:%M} IST)"
+    day = "today" if hours.next_opening(now).date() == now.date() else "tomorrow"
+    return f"after {hours.opens:%H:%M} {day} (our team works {hours.opens:%H:%M}–{hours.closes:%H:%M} IST)"
 
 
 def waiting_note(now: datetime, cs: ChannelSettings, state: str) -> str:
@@ -203,9 +203,9 @@ def waiting_note(now: datetime, cs: ChannelSettings, state: str) -> str:
 
 
 def no_agent_note(now: datetime, cs: ChannelSettings) -> str:
-    opens, closes = time(cs.business_open_hour), time(cs.business_close_hour)
-    if opens <= now.time() < closes:
+    hours = cs.hours
+    if hours.is_open(now):
         return ("Sorry for the wait: all our agents are busy right now. Your request is still in the queue "
                 "and a person will reply here as soon as one is free.")
-    return (f"Our support team works {opens:%H:%M}–{closes:%H:%M} IST. Your request is saved and a person "
-            f"will reply here {expected_wait(now, cs).split(' (')[0]}.")
+    return (f"Our support team works {hours.opens:%H:%M}–{hours.closes:%H:%M} IST. Your request is saved "
+            f"and a person will reply here {expected_wait(now, cs).split(' (')[0]}.")

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request
 from bot import routing, twiml
 from edge import intents
 from bot.rasa_client import AssistantUnavailable
-from bot.routing import ChannelSettings, Incoming
+from bot.routing import Incoming
 from orderline.phones import InvalidPhone, normalise_phone
 from bot.deps import WhatsAppDeps, deps
 from edge.twilio_auth import twilio_signed
@@ -90,7 +90,7 @@ def answer(svc: WhatsAppDeps, incoming: Incoming) -> str:
     text = reply.message or text
     meta = {**routing.metadata(phone, routing.language_for(svc.sessions, phone)), **reply.metadata}
     try:
-        bot_messages = svc.rasa.send(phone, text, meta, timeout=cs.rasa_timeout)
+        bot_messages = svc.handback.ask(phone, text, meta, cs.rasa_timeout)
     except AssistantUnavailable as exc:
         log.warning("Rasa did not answer %s inline (%s); finishing in the background", incoming.sid, exc)
         svc.jobs.enqueue("finish_turn", phone, text, meta, message_id=got.message_id,

@@ -6,7 +6,6 @@ escalation first, so it is refused the same way.
 """
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -19,7 +18,6 @@ from orderline.models import Conversation, Escalation
 from orderline.phones import normalise_phone
 from console.deps import ConsoleDeps
 
-log = logging.getLogger(__name__)
 MAX_TEXT = 1600  # Twilio's limit for one WhatsApp body
 
 HANDED_BACK_TEXT = ("You're back with our assistant. Ask me anything about your order, "
@@ -107,30 +105,27 @@ def resolve(svc: ConsoleDeps, agent: AgentUser, esc_id: int, resolution: str = "
         before = svc.escalations.get(esc_id)
         if before["status"] == "resolved":
             return Outcome(False, "not_allowed", "This escalation is already resolved.", before)
-        esc = svc.escalations.resolve(esc_id, agent.id, resolution)
+        esc, rasa_resumed = svc.handback.resolve(esc_id, agent.id, resolution)
     except EscalationNotFound:
         return Outcome(False, "not_found", f"There is no escalation {esc_id}.")
     except ClaimConflict as exc:
         return Outcome(False, "conflict", f"{exc.reason.capitalize()}.", svc.escalations.get(esc_id),
                        {"holder": before["agent"]})
     phone = esc["phone"]
-    rasa_resumed = svc.rasa.resume(phone)
-    if not rasa_resumed:
-        # The app already routes to the bot again; Rasa keeps a paused tracker until it hears `resume`.
-        log.warning("escalation %s %s, but Rasa did not accept the resume event for %s", esc_id, resolution, phone)
     told = svc.sender.send(phone, HANDED_BACK_TEXT if resolution == "handed_back" else RESOLVED_TEXT,
                            author="system")
     done = "Handed back to the bot." if resolution == "handed_back" else "Resolved; the bot has the conversation again."
     told_text = {"sent": "The customer was told.",
                  "outbox": "The notice to the customer went to the local outbox."}.get(
         told.status, f"The customer was not told: {told.reason or told.status}.")
-    rasa_text = "" if rasa_resumed else " Rasa could not be reached to un-pause; it was logged."
+    rasa_text = "" if rasa_resumed else (" Rasa could not be reached to un-pause; it is retried in the background, "
+                                         "and before the customer's next message.")
     return Outcome(True, resolution, f"{done} {told_text}{rasa_text}", esc,
                    {"rasa_resumed": rasa_resumed, "customer_notice": told.status})
 
 
 def active_escalation(svc: ConsoleDeps, phone: str) -> Optional[dict[str, Any]]:
-    """Like EscalationService.active_for, which nests two sessions and so deadlocks on SQLite."""
+    """The open or claimed escalation of this phone, if any (one session: nesting two deadlocks SQLite)."""
     return _find_escalation(svc, phone, active_only=True)
 
 

@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.escalations import EscalationService
+from orderline.handback import HandBack
 from orderline.orders import OrderService
-from orderline.ports import Assistant, Messenger
+from orderline.ports import Messenger
 
 
 class NotificationDesk(Protocol):
@@ -32,7 +33,7 @@ class ConsoleDeps:
     orders: OrderService
     sender: Messenger
     notifier: NotificationDesk
-    rasa: Assistant
+    handback: HandBack
     redis: redis.Redis
     engine: Engine  # the dashboard's read-only reports
 

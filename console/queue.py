@@ -1,7 +1,6 @@
 """Read models for the console pages: the queue and one conversation with its order."""
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any, Optional
 
 from console.actions import latest_escalation
@@ -9,8 +8,7 @@ from orderline.errors import OrderNotFound
 from orderline.models import Order
 from orderline.present import order_dict
 from console.deps import ConsoleDeps
-
-WINDOW = timedelta(hours=24)
+from orderline.rules import window_until
 
 
 def queue_items(svc: ConsoleDeps, reason: Optional[str] = None) -> list[dict[str, Any]]:
@@ -40,18 +38,14 @@ def conversation_context(svc: ConsoleDeps, phone: str, order_ref: Optional[str] 
             except OrderNotFound:
                 order = None
     order = order or (orders[0] if orders else None)
-    window_until = None
-    if conv and conv.last_inbound_at:
-        until = conv.last_inbound_at + WINDOW
-        if until > svc.clock.now():
-            window_until = until.astimezone(svc.clock.tz)
+    until = window_until(conv.last_inbound_at, svc.clock.now()) if conv else None
     return {
         "phone": phone,
         "escalation": esc,
         "state": svc.conversations.state(phone),
         "profile_name": conv.profile_name if conv else None,
         "opted_out": bool(conv and conv.opted_out),
-        "window_until": window_until,
+        "window_until": until.astimezone(svc.clock.tz) if until else None,
         "transcript": svc.conversations.transcript(phone),
         "order": order_dict(order, svc.clock) if order else None,
         "order_ids": [o.order_id for o in orders],

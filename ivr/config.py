@@ -4,16 +4,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from orderline.hours import TeamHours
+
 QUEUE_NAME = "support"
-OPEN_HOUR, CLOSE_HOUR = 9, 21  # team hours in the business time zone (IST)
 
 
 @dataclass(frozen=True)
 class VoiceConfig:
     address_template_sid: str = ""  # Twilio Content SID of the address-change template
     agent_pin: str = ""  # empty: the agent line refuses everyone
-    open_hour: int = OPEN_HOUR
-    close_hour: int = CLOSE_HOUR
+    hours: TeamHours = TeamHours()  # when callers may wait in the queue for a person
     queue: str = QUEUE_NAME
 
 

@@ -10,11 +10,9 @@ All the IVR's I/O is here, through `Collaborators`. Failures are handled where t
 """
 from __future__ import annotations
 
-import hmac
 import logging
-import re
 from dataclasses import dataclass, replace
-from datetime import datetime
+
 from functools import partial
 from typing import Callable, Optional
 
@@ -34,7 +32,9 @@ from ivr.turn import (
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.errors import DomainError, InvalidInput, OrderNotFound, RescheduleNotAllowed
+from orderline import ownership
 from orderline.escalations import EscalationService
+from orderline.handback import HandBack
 from orderline.models import Order
 from orderline.orders import OrderService
 from orderline.phones import InvalidPhone, normalise_phone
@@ -56,6 +56,7 @@ class Collaborators:
     conversations: ConversationStore
     escalations: EscalationService
     rasa: Assistant
+    handback: HandBack  # asks the assistant, un-pausing first after a hand-back
     sender: Messenger
     calls: SessionStore
     clock: Clock
@@ -71,21 +72,10 @@ def caller_phone(raw: str) -> Optional[str]:
 
 
 def proves_ownership(order: Order, caller_phone: Optional[str] = None, digits: str = "") -> bool:
-    """The caller ID is the order's phone, or `digits` are that phone's last 4 digits or the pincode.
-
-    The IVR's one ownership check: swap in the core's proof function here.
-    """
+    """The caller ID is the order's phone, or `digits` prove ownership by the core's rule."""
     if caller_phone and order.customer.phone == caller_phone:
         return True
-    phone_tail = re.sub(r"\D", "", order.customer.phone)[-4:]
-    pincode = order.address.pincode if order.address else ""
-    candidates = [c for c in (phone_tail if len(digits) == 4 else "", pincode if len(digits) == 6 else "") if c]
-    return any(hmac.compare_digest(digits, c) for c in candidates)
-
-
-def in_hours(now: datetime, config: VoiceConfig) -> bool:
-    """The team is there to take a call (ivr.config's hours, in the business time zone)."""
-    return config.open_hour <= now.hour < config.close_hour
+    return ownership.proves_ownership(order, [digits]) if digits else False
 
 
 class CallRunner:
@@ -176,7 +166,7 @@ class CallRunner:
         order = self._find(want.order) if want.order else None
         proved = order is not None and proves_ownership(
             order, session.phone if want.proof_by_caller_id else None, want.proof_digits or "")
-        return Facts(today=now.date(), in_hours=in_hours(now, self.c.config), caller_orders=caller_orders,
+        return Facts(today=now.date(), in_hours=self.c.config.hours.is_open(now), caller_orders=caller_orders,
                      order=order_dict(order, self.c.clock) if order is not None else None, owner_proved=proved)
 
     def _find(self, ref: str) -> Optional[Order]:
@@ -237,9 +227,9 @@ class CallRunner:
                 log.exception("call %s: the caller's speech is missing from the transcript", session.call_sid)
         before = self._conversation_state(request.phone)
         try:
-            replies = self.c.rasa.send(sender=request.sender, text=request.speech, timeout=ASSISTANT_TIMEOUT,
-                                       metadata={"channel": "voice", "phone": request.phone or "",
-                                                 "language": request.language})
+            replies = self.c.handback.ask(request.sender, request.speech, timeout=ASSISTANT_TIMEOUT,
+                                          metadata={"channel": "voice", "phone": request.phone or "",
+                                                    "language": request.language})
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable on call %s: %s", session.call_sid, exc)
             return AssistantDown()

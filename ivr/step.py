@@ -21,7 +21,7 @@ from ivr.turn import (
     Facts, Gathered, Goodbye, Hold, LeftQueue, OrderFacts, RecordInput, RecordNote, RememberLanguage, Reschedule,
     RescheduleDayGone, Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, Silence, Turn, Wants)
 from ivr.twiml import Line
-from orderline import rules
+from orderline import escalations, rules
 
 MAX_SILENT_TURNS = 2  # reprompts before a person takes over
 MAX_TRIES = 3
@@ -31,8 +31,6 @@ INTENTS = {"1": "status", "2": "address", "3": "reschedule", "4": "payments"}
 # so calls and chats count alike in the operations dashboard.
 RASA_INTENTS = {"status": "order_status", "address": "change_address", "reschedule": "reschedule_delivery",
                 "payments": "payment_query"}
-REASON_BY_INTENT = {"status": "delivery", "address": "delivery", "reschedule": "delivery", "payments": "payments"}
-ESCALATION_REASONS = ("delivery", "payments", "complaint", "general")
 OPEN_STATUSES = {s.value for s in rules.OPEN_STATUSES}
 
 
@@ -310,7 +308,7 @@ def _callback(s: CallSession, e: Gathered, _: Facts) -> Turn:
 
 def _escalation(s: CallSession, reason: str, callback: bool) -> Escalate:
     note = f"Voice call {s.call_sid}. " + " | ".join(s.log)
-    return Escalate(phone=s.phone, call_sid=s.call_sid, reason=reason if reason in ESCALATION_REASONS else "general",
+    return Escalate(phone=s.phone, call_sid=s.call_sid, reason=reason if reason in escalations.REASONS else "general",
                     order_id=s.order_id, intent=s.intent, note=note[-2000:], callback=callback)
 
 
@@ -398,7 +396,7 @@ def _heard(s: CallSession, text: str, intent: Optional[str] = None) -> tuple[Cal
 
 
 def _reason(s: CallSession) -> str:
-    return REASON_BY_INTENT.get(s.intent or "", "general")
+    return escalations.reason_for(RASA_INTENTS.get(s.intent or ""))
 
 
 def _digits(raw: str) -> str:

@@ -23,11 +23,12 @@ from twilio.base.exceptions import TwilioRestException
 from twilio.rest import Client
 
 from orderline.clock import Clock
-from orderline.conversations import WINDOW, ConversationStore, events_channel
+from orderline.conversations import ConversationStore, events_channel
 from orderline.models import Conversation, Customer, Message
 from orderline.phones import normalise_phone
 from orderline.ports import SendResult, Template
 from orderline.redact import redact
+from orderline.rules import window_open
 from orderline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -250,7 +251,7 @@ class WhatsAppSender:
         for item, phone in zip(items, phones):
             conv = convs[phone]
             # The conversation store's clock, like `ConversationStore.window_open`.
-            in_window = conv.last_inbound_at is not None and self.store.clock.now() - conv.last_inbound_at < WINDOW
+            in_window = window_open(conv.last_inbound_at, self.store.clock.now())
             reason = None
             if conv.opted_out and not item.ignore_opt_out:
                 reason = "the customer opted out of WhatsApp messages"

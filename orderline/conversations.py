@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any, Iterable, Optional, Sequence
 
 import redis
@@ -22,11 +21,11 @@ from orderline.models import Conversation, ConversationState, Customer, Message
 from orderline.orders import in_transaction
 from orderline.phones import normalise_phone
 from orderline.redact import redact
+from orderline.rules import window_open
 from orderline.uow import ConversationStateChanged, record
 
 log = logging.getLogger(__name__)
 STATE_TTL = 60  # seconds; bounds staleness if a cache write ever fails
-WINDOW = timedelta(hours=24)
 
 
 def events_channel(client: redis.Redis) -> str:
@@ -120,7 +119,7 @@ class ConversationStore:
             conv = self.get_or_create(session, phone)
             if sid and session.scalar(select(Message.id).where(Message.twilio_sid == sid)):
                 return Inbound(0, conv.id, conv.state, duplicate=True)
-            first = conv.last_inbound_at is None or now - conv.last_inbound_at > WINDOW
+            first = not window_open(conv.last_inbound_at, now)
             if channel == "whatsapp":
                 conv.last_inbound_at = now
                 conv.profile_name = profile_name or conv.profile_name
@@ -197,7 +196,7 @@ class ConversationStore:
     def window_open(self, phone: str) -> bool:
         """WhatsApp's customer-service window: 24 h from the customer's last inbound message."""
         conv = self.conversation(phone)
-        return bool(conv and conv.last_inbound_at and self.clock.now() - conv.last_inbound_at < WINDOW)
+        return bool(conv and window_open(conv.last_inbound_at, self.clock.now()))
 
     # -- live updates ----------------------------------------------------------
     def publish(self, event: dict[str, Any]) -> None:

@@ -16,8 +16,31 @@ from orderline.phones import InvalidPhone, normalise_phone
 
 REASONS = ("delivery", "payments", "complaint", "general")
 CHANNELS = ("whatsapp", "voice")
-DEFAULT_PRIORITY = {"complaint": 1, "payments": 1, "delivery": 2, "general": 3}
+# 1 is urgent, 3 routine: agents see the queue in this order.
+PRIORITY = {"complaint": 1, "payments": 1, "delivery": 2, "general": 3}
+# Which queue a request goes to, by what the customer asked for (the assistant's intent names,
+# which the IVR's keypad choices also map to); anything else is "general".
+REASON_BY_INTENT = {
+    "complaint": "complaint",
+    "payment_query": "payments",
+    "refund_status": "payments",
+    "change_address": "delivery",
+    "reschedule_delivery": "delivery",
+    "order_status": "delivery",
+    "cancel_order": "delivery",
+    "return_request": "delivery",
+}
 ACTIVE = ("open", "claimed")
+
+
+def reason_for(intent: Optional[str]) -> str:
+    """The queue for a customer who asked for `intent` (an intent name, or None)."""
+    return REASON_BY_INTENT.get(intent or "", "general")
+
+
+def priority_for(reason: str) -> int:
+    """How urgent an escalation for `reason` is: 1 urgent .. 3 routine."""
+    return PRIORITY.get(reason, 3)
 
 
 class EscalationService:
@@ -179,15 +202,6 @@ class EscalationService:
                 .order_by(Escalation.created_at).limit(500)).all()
         return [(r[0], r[1]) for r in rows]
 
-    def active_for(self, phone: str) -> Optional[dict[str, Any]]:
-        conv = self.store.conversation(phone)
-        if conv is None:
-            return None
-        with self.factory() as session:
-            esc_id = session.scalar(select(Escalation.id).where(Escalation.conversation_id == conv.id,
-                                                               Escalation.status.in_(ACTIVE)))
-        return self.get(esc_id) if esc_id else None
-
     def _load(self, session: Session, esc_id: int) -> Escalation:
         esc = session.get(Escalation, esc_id)
         if esc is None:
@@ -199,7 +213,9 @@ def validate(data: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise InvalidInput({"body": "expected a JSON object"})
     errors: dict[str, str] = {}
-    reason = data.get("reason")
+    intent = data.get("intent")
+    # Without a reason the queue follows from what the customer asked for.
+    reason = data.get("reason") or reason_for(intent if isinstance(intent, str) else None)
     if reason not in REASONS:
         errors["reason"] = "one of " + ", ".join(REASONS)
     channel = data.get("channel") or "whatsapp"
@@ -216,7 +232,7 @@ def validate(data: Any) -> dict[str, Any]:
         errors["confidence"] = "a number from 0 to 1"
     priority = data.get("priority")
     if priority is None:
-        priority = DEFAULT_PRIORITY.get(reason, 3)  # type: ignore[arg-type]
+        priority = priority_for(reason) if reason in REASONS else 3
     elif isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 3:
         errors["priority"] = "1 (urgent) to 3"
     for key in ("intent", "order_id", "call_sid"):

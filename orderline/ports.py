@@ -43,6 +43,9 @@ class Assistant(Protocol):
     def resume(self, sender: str) -> bool:
         """Let the assistant answer this sender again after a person handed the conversation back."""
 
+    def paused(self, sender: str) -> Optional[bool]:
+        """Whether the assistant has this sender's conversation paused; None when it cannot tell."""
+
     def status(self) -> bool:
         """True when the assistant answers."""
 

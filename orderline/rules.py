@@ -1,8 +1,8 @@
-"""What may change about an order, and when. Pure functions over plain values."""
+"""What may change about an order and when, and when a customer may be written to. Pure functions."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from orderline.models import OrderStatus as S
 
@@ -15,6 +15,8 @@ RESCHEDULE_MAX_DAYS = 7
 RETURN_WINDOW_DAYS = 7
 SLOTS = ("morning", "evening")
 PINCODE_RE = re.compile(r"^[1-9][0-9]{5}$")
+# WhatsApp's customer-service window: free-form messages only this long after the customer's last one.
+WINDOW = timedelta(hours=24)
 
 
 def status_of(value: str) -> S:
@@ -83,3 +85,16 @@ def return_refusal(status: str, delivered_on: date | None, today: date) -> str |
     if end is None or today > end:
         return f"the {RETURN_WINDOW_DAYS}-day return window after delivery has closed"
     return None
+
+
+def window_until(last_inbound_at: datetime | None, now: datetime) -> datetime | None:
+    """When the messaging window closes, or None when it is closed (or the customer never wrote)."""
+    if last_inbound_at is None:
+        return None
+    until = last_inbound_at + WINDOW
+    return until if until > now else None
+
+
+def window_open(last_inbound_at: datetime | None, now: datetime) -> bool:
+    """Free-form messages may go out: the customer wrote within the last 24 hours."""
+    return window_until(last_inbound_at, now) is not None

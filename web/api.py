@@ -6,6 +6,7 @@ import hmac
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from orderline import ownership
 from orderline.errors import DomainError
 from orderline.phones import InvalidPhone
 from orderline.present import order_dict
@@ -68,6 +69,13 @@ def list_orders():
         return json_bytes(deps().reads.json_for_phone(phone))
     except InvalidPhone:
         return error(400, "bad_phone", "not a valid phone number")
+
+
+@bp.post("/orders/<ref>/verify")
+def verify_ownership(ref: str):
+    """Does the answer prove ownership? Only yes or no: nothing about the order comes back."""
+    proofs = ownership.proofs_from(json_body())
+    return jsonify(matched=ownership.proves_ownership(deps().orders.get(ref), proofs))
 
 
 @bp.post("/orders/<ref>/address")

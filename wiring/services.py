@@ -23,6 +23,7 @@ from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
+from orderline.handback import HandBack
 from orderline.inbox import Parser, TrackingInbox
 from orderline.orders import OrderService
 from orderline.replies import NotificationReplies
@@ -81,6 +82,14 @@ class Services:
         return EscalationService(self.sessions, self.conversations, self.clock)
 
     @cached_property
+    def handback(self) -> HandBack:
+        """Hand-back to the assistant, un-pausing Rasa; a refused un-pause is retried by a job."""
+        def retry_later(phone: str, token: str, attempt: int, delay: float) -> None:
+            self.jobs.enqueue_in(timedelta(seconds=delay), "resume_assistant", phone, token, attempt)
+
+        return HandBack(self.escalations, self.rasa, self.redis, retry_later)
+
+    @cached_property
     def jobs(self) -> RQJobQueue:
         return RQJobQueue(self.redis)
 
@@ -135,7 +144,8 @@ class Services:
     @cached_property
     def whatsapp(self) -> WhatsAppDeps:
         return WhatsAppDeps(ChannelSettings.from_settings(self.settings), self.sessions, self.clock, self.conversations,
-                            self.escalations, self.replies, self.rasa, self.sender, self.redis, self.jobs)
+                            self.escalations, self.replies, self.rasa, self.handback, self.sender, self.redis,
+                            self.jobs)
 
     @property
     def redis(self) -> redis.Redis:

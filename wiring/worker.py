@@ -69,9 +69,15 @@ def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Opt
     return whatsapp_jobs.finish_turn(services().whatsapp, phone, text, metadata, message_id)
 
 
+def resume_assistant(phone: str, token: str, attempt: int) -> str:
+    """Retry un-pausing the assistant for `phone` after a hand-back it did not accept (orderline/handback.py)."""
+    return services().handback.retry(phone, token, attempt)
+
+
 def check_waiting_escalations() -> int:
     return whatsapp_jobs.check_waiting_escalations(services().whatsapp)
 
 
 JOBS = frozenset({"deliver_message", "process_notification", "send_notifications", "drain_inbox", "purge_inbox",
-                  "dispatch_due", "scan_delays", "finish_turn", "check_waiting_escalations"})
+                  "dispatch_due", "scan_delays", "finish_turn", "resume_assistant",
+                  "check_waiting_escalations"})

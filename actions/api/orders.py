@@ -27,6 +27,7 @@ class Outcome(str, Enum):
     OK = "ok"
     NOT_FOUND = "not_found"
     NOT_ALLOWED = "not_allowed"
+    NOT_PROVEN = "not_proven"
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
 
@@ -170,15 +171,18 @@ class Result:
 
 @dataclass(frozen=True)
 class Escalation:
-    """A request for a person to take over a conversation."""
+    """A request for a person to take over a conversation.
 
-    reason: str  # delivery | payments | complaint | general
+    Without a `reason` the order service picks the queue from the `intent`; it always sets the
+    priority from the reason.
+    """
+
+    reason: Optional[str]  # delivery | payments | complaint | general
     intent: Optional[str]
     confidence: Optional[float]
     channel: Optional[str]
     phone: Optional[str]
     order_id: Optional[str] = None
-    priority: int = 3  # 1 urgent .. 3 routine
     note: Optional[str] = None
 
 
@@ -263,6 +267,20 @@ class OrderServiceClient:
             return Result(Outcome.INVALID, reason=body.get("message"))
         return Result(Outcome.UNAVAILABLE)
 
+    async def verify_ownership(self, order_id: str, proofs: List[str]) -> Result:
+        """OK when one of ``proofs`` proves the sender owns the order, else NOT_PROVEN.
+
+        The answer is yes or no only; fetch the order once it is proven.
+        """
+        status, body = await self._call("POST", f"/orders/{order_id}/verify", json={"proofs": proofs})
+        if status == 200 and isinstance(body.get("matched"), bool):
+            return Result(Outcome.OK if body["matched"] else Outcome.NOT_PROVEN)
+        if status == 404:
+            return Result(Outcome.NOT_FOUND, reason=body.get("message"))
+        if status in (400, 422):
+            return Result(Outcome.INVALID, reason=body.get("message"), fields=body.get("fields") or {})
+        return Result(Outcome.UNAVAILABLE)
+
     async def change_address(self, order_id: str, address: Dict[str, Any]) -> Result:
         status, body = await self._call("POST", f"/orders/{order_id}/address", json=address)
         return self._order_result(status, body, (200,))
@@ -315,12 +333,15 @@ class OrderServiceClient:
         return self._order_result(status, body, (200, 201))
 
     async def escalate(self, escalation: Escalation) -> Result:
-        """Opens an escalation; any non-2xx answer or timeout is UNAVAILABLE."""
+        """Opens an escalation; any non-2xx answer or timeout is UNAVAILABLE.
+
+        On OK, ``reason`` is the queue the order service chose and ``fields["id"]`` the escalation.
+        """
         payload = {k: v for k, v in escalation.__dict__.items() if v is not None}
         status, body = await self._call("POST", "/escalations", json=payload)
         if status is not None and 200 <= status < 300:
             esc = body.get("escalation") or {}
-            return Result(Outcome.OK, reason=str(esc.get("id") or ""))
+            return Result(Outcome.OK, reason=esc.get("reason"), fields={"id": esc.get("id")})
         return Result(Outcome.UNAVAILABLE)
 
 

@@ -34,11 +34,26 @@ def test_customer_asks_for_a_person(client, domain):
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
 
 
-def test_complaint_is_apologised_for_and_high_priority():
-    trk = tracker("worst service, product was broken", "complaint", slots={"active_order_id": "OL-100234"})
+def test_complaint_goes_to_the_complaint_queue_at_high_priority(client, domain):
+    phone = "+919812300001"  # no other escalation for this number in the shared order API
+    trk = tracker("worst service, product was broken", "complaint", phone=phone,
+                  slots={"active_order_id": "OL-100234"})
     escalation = build_escalation(trk, None, None, None)
-    assert escalation.reason == "complaint" and escalation.priority == 1
-    assert escalation.order_id == "OL-100234" and escalation.phone == ASHA and escalation.channel == "whatsapp"
+    assert escalation.reason is None and escalation.intent == "complaint"  # the order service decides
+    assert escalation.order_id == "OL-100234" and escalation.phone == phone and escalation.channel == "whatsapp"
+    events, messages = run(ActionHandoff(client), trk, domain)
+    assert responses(messages) == ["utter_complaint_sorry", "utter_handoff_done"] and paused(events)
+    [opened] = [e for e in _open_escalations(client) if e.get("phone") == phone]
+    assert (opened["reason"], opened["priority"], opened["order_id"]) == ("complaint", 1, "OL-100234")
+
+
+def test_a_refund_question_goes_to_the_payments_team(client, domain):
+    phone = "+919812300002"
+    events, messages = run(ActionHandoff(client), tracker("talk to someone about my refund", "refund_status",
+                                                          phone=phone), domain)
+    assert responses(messages) == ["utter_handoff_payments"] and paused(events)
+    [opened] = [e for e in _open_escalations(client) if e.get("phone") == phone]
+    assert (opened["reason"], opened["priority"], opened["intent"]) == ("payments", 1, "refund_status")
 
 
 def test_complaint_handoff(client, domain):

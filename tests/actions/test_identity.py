@@ -98,6 +98,12 @@ def test_three_wrong_answers_hand_off(client, domain):
     assert "560034" not in json.dumps(messages)
 
 
+def test_order_service_down_during_the_proof_says_so_and_hands_off(down_client, domain):
+    events, messages = run(ActionHandleInform(down_client), _proof("0001"), domain)
+    assert responses(messages) == ["utter_service_down", "utter_handoff_failed"]
+    assert paused(events) and slot(events, "active_order_id") == "<unset>"
+
+
 def test_refusing_to_prove_offers_a_person(client, domain):
     trk = tracker("no I don't know", "deny", phone=STRANGER,
                   slots={"awaiting": "ownership", "pending_order_id": "OL-100301"})

@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import logging
 
+from rq.job import Job
+from rq.registry import ScheduledJobRegistry
 from sqlalchemy import select
 
 from console.actions import HANDED_BACK_TEXT, RESOLVED_TEXT
+from orderline.handback import mark_key
 from orderline.models import AuditLog, Escalation, Message
 from tests.support.agent_console import PHONE, post_form, post_json
+from tests.support.fake_rasa import resume_events
 
 CONV = f"/agent/conversations/{PHONE}"
 API_CONV = f"/agent/api/conversations/{PHONE}"
@@ -132,7 +136,7 @@ def test_resolve_gives_the_conversation_back_and_tells_the_customer(as_asha, ser
     got = services.escalations.get(esc["id"])
     assert (got["status"], got["resolution"]) == ("resolved", "resolved")
     assert services.conversations.state(PHONE) == "bot"
-    assert fake_rasa.events == [(PHONE, {"event": "resume"})]
+    assert fake_rasa.events == resume_events(PHONE)
     assert [m["body"] for m in fake_twilio.wait_for(PHONE)] == [RESOLVED_TEXT]
     again = post_form(as_asha, f"/agent/escalations/{esc['id']}/resolve")
     assert b"already resolved" in again.data
@@ -151,19 +155,25 @@ def test_hand_back_returns_the_conversation_to_the_bot(as_asha, services, open_e
     with services.sessions() as session:  # the DB, not only the Redis cache
         from orderline.models import Conversation
         assert session.scalars(select(Conversation.state).where(Conversation.phone == PHONE)).one() == "bot"
-    assert fake_rasa.events == [(PHONE, {"event": "resume"})]
+    assert fake_rasa.events == resume_events(PHONE)
     assert [m["body"] for m in fake_twilio.wait_for(PHONE, 2)] == ["Done, anything else?", HANDED_BACK_TEXT]
     assert services.escalations.list("active") == []
 
 
-def test_hand_back_still_happens_when_rasa_is_down(as_asha, services, open_escalation, fake_rasa, caplog):
+def test_hand_back_still_happens_when_rasa_is_down_and_the_un_pause_is_retried(as_asha, services, open_escalation,
+                                                                                fake_rasa, caplog):
     esc = open_escalation()
     fake_rasa.stop()
     with caplog.at_level(logging.WARNING):
         page = post_form(as_asha, f"/agent/escalations/{esc['id']}/handback")
     assert b"Handed back to the bot." in page.data and b"Rasa could not be reached" in page.data
+    assert b"retried in the background" in page.data
     assert services.conversations.state(PHONE) == "bot"
     assert any("did not accept the resume" in r.getMessage() for r in caplog.records)
+    token = services.redis.get(mark_key(PHONE)).decode()  # the retries of this hand-back
+    jobs = [Job.fetch(i, connection=services.redis) for i in ScheduledJobRegistry(queue=services.queue).get_job_ids()]
+    ours = [(j.func_name, j.args) for j in jobs if token in j.args]
+    assert ours == [("bot.jobs.resume_assistant", (PHONE, token, 1))]
 
 
 def test_unknown_escalation_and_bad_phone(as_asha):

@@ -1,7 +1,8 @@
 """Hand-back against the real assistant: the console's `resume` un-mutes a Rasa tracker that the
-handoff action paused. The customer talks over signed WhatsApp webhooks to the running app
-(live_stack: app + Rasa with the trained model + action server + fake Twilio); the agent uses
-the console over HTTP like a browser would (session cookie, CSRF token)."""
+handoff action paused, also when Rasa was down at hand-back. The customer talks over signed
+WhatsApp webhooks to the running app (live_stack: app + Rasa with the trained model + action
+server + fake Twilio); the agent uses the console over HTTP like a browser would (session
+cookie, CSRF token)."""
 from __future__ import annotations
 
 import re
@@ -18,6 +19,8 @@ from tests.support.live_stack import TWILIO_TOKEN
 from edge.twilio_auth import sign
 
 PHONE = "+919000000011"
+RESTART_PHONE = "+919000000005"  # a customer of their own: the stack and its trackers live for the session
+FALLBACK = "Sorry, I didn't get that"  # utter_default
 
 
 @pytest.fixture
@@ -27,13 +30,13 @@ def stack(live_stack, monkeypatch):
     return live_stack
 
 
-def whatsapp(stack, text: str) -> list[str]:
+def whatsapp(stack, text: str, phone: str = PHONE) -> list[str]:
     """One signed customer message; the bot's inline TwiML answers."""
     sid = "SM" + uuid.uuid4().hex
     form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Console Test", "MessageType": "text",
-            "SmsSid": sid, "WaId": PHONE.lstrip("+"), "SmsStatus": "received", "Body": text,
+            "SmsSid": sid, "WaId": phone.lstrip("+"), "SmsStatus": "received", "Body": text,
             "To": "whatsapp:+14155238886", "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid,
-            "AccountSid": stack.settings.twilio_account_sid, "From": f"whatsapp:{PHONE}", "ApiVersion": "2010-04-01"}
+            "AccountSid": stack.settings.twilio_account_sid, "From": f"whatsapp:{phone}", "ApiVersion": "2010-04-01"}
     signature = sign(TWILIO_TOKEN, stack.settings.public_base_url + "/twilio/whatsapp", form)
     resp = requests.post(stack.app_url + "/twilio/whatsapp", data=form, timeout=60,
                          headers={"X-Twilio-Signature": signature})
@@ -52,6 +55,13 @@ def console_session(stack) -> tuple[requests.Session, str]:
     assert resp.status_code == 302, resp.text
     queue = http.get(stack.app_url + "/agent/", timeout=10).text
     return http, re.search(r'<meta name="csrf-token" content="([^"]+)"', queue).group(1)
+
+
+def assert_answered(stack, phone: str, answer: list[str]) -> None:
+    """The assistant answered the question itself: no fallback, no second handoff to a person."""
+    assert not any(text.startswith(FALLBACK) for text in answer), answer
+    assert any("OL-" in text for text in answer), answer  # it talked about the customer's order
+    assert stack.services.conversations.state(phone) == "bot" and active_escalation(stack.services, phone) is None
 
 
 def test_hand_back_unmutes_the_real_assistant(stack):
@@ -80,3 +90,32 @@ def test_hand_back_unmutes_the_real_assistant(stack):
     answer = whatsapp(stack, "where is my order")  # Rasa hears the customer again and answers
     assert any(text.strip() for text in answer), answer
     assert routing.HOLDING not in answer and routing.APOLOGY not in answer, answer
+    assert_answered(stack, PHONE, answer)
+
+
+def test_rasa_down_at_hand_back_then_restarted_the_next_message_is_answered(stack):
+    whatsapp(stack, "I want to talk to a person", RESTART_PHONE)
+    esc = active_escalation(stack.services, RESTART_PHONE)
+    assert esc is not None and esc["status"] == "open", "the assistant should have escalated"
+    tracker_url = f"{stack.rasa_url}/conversations/{RESTART_PHONE}/tracker"
+    assert requests.get(tracker_url, timeout=10).json()["paused"] is True
+
+    http, csrf = console_session(stack)
+    post = lambda path, body=None: http.post(stack.app_url + path, json=body or {}, timeout=30,  # noqa: E731
+                                             headers={"X-CSRFToken": csrf})
+    assert post(f"/agent/api/escalations/{esc['id']}/claim").json()["result"] == "claimed"
+    stack.stop_rasa()
+    try:
+        back = post(f"/agent/api/escalations/{esc['id']}/handback").json()
+    finally:
+        stack.start_rasa()
+    assert back["result"] == "handed_back" and back["rasa_resumed"] is False
+    assert stack.services.conversations.state(RESTART_PHONE) == "bot"
+    # Nobody has un-paused it yet (the retry job waits its backoff; no worker runs in this stack).
+    assert requests.get(tracker_url, timeout=10).json()["paused"] is True
+
+    answer = whatsapp(stack, "where is my order", RESTART_PHONE)  # the front door un-pauses first
+    assert any(text.strip() for text in answer), answer
+    assert routing.HOLDING not in answer and routing.APOLOGY not in answer, answer
+    assert_answered(stack, RESTART_PHONE, answer)
+    assert requests.get(tracker_url, timeout=10).json()["paused"] is False

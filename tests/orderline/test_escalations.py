@@ -5,7 +5,8 @@ from datetime import timedelta
 import pytest
 
 from orderline.clock import Clock
-from orderline.escalations import EscalationService
+from orderline.errors import InvalidInput
+from orderline.escalations import EscalationService, priority_for, reason_for
 from orderline.models import Agent
 from tests.support.values import NOW
 
@@ -98,3 +99,27 @@ def test_overdue_lists_unclaimed_untold_escalations_on_the_channel_oldest_first(
     escalations.mark_no_agent_notice(older["id"])
     assert escalations.overdue("whatsapp", WAIT, now=NOW + timedelta(minutes=11)) == [(newer["id"], PHONE)]
     assert escalations.overdue("whatsapp", WAIT) == []  # by the service's own clock: nobody waited 10 minutes
+
+
+@pytest.mark.parametrize("intent,reason,priority", [
+    ("complaint", "complaint", 1), ("payment_query", "payments", 1), ("refund_status", "payments", 1),
+    ("order_status", "delivery", 2), ("change_address", "delivery", 2), ("reschedule_delivery", "delivery", 2),
+    ("cancel_order", "delivery", 2), ("return_request", "delivery", 2), ("human_handoff", "general", 3),
+    (None, "general", 3)])
+def test_the_queue_and_priority_follow_from_what_the_customer_asked(escalations, intent, reason, priority):
+    assert (reason_for(intent), priority_for(reason)) == (reason, priority)
+    esc, created = escalations.open({"intent": intent, "channel": "whatsapp", "phone": PHONE})
+    assert created and (esc["reason"], esc["priority"], esc["intent"]) == (reason, priority, intent)
+
+
+def test_a_given_reason_or_priority_wins_over_the_intent(escalations):
+    esc, _ = escalations.open({"reason": "general", "intent": "complaint", "phone": PHONE})
+    assert (esc["reason"], esc["priority"]) == ("general", 3)
+    esc, _ = escalations.open({"reason": "payments", "intent": "complaint", "priority": 2, "phone": OTHER})
+    assert (esc["reason"], esc["priority"]) == ("payments", 2)
+
+
+@pytest.mark.parametrize("body", [{"reason": "refunds"}, {"reason": ["payments"]}, {"intent": 3}])
+def test_a_bad_reason_or_intent_is_invalid_input(escalations, body):
+    with pytest.raises(InvalidInput):
+        escalations.open({"phone": PHONE, **body})

@@ -50,3 +50,16 @@ def test_return_window():
     assert rules.return_refusal("delivered", date(2026, 11, 21), today) is None
     assert "closed" in rules.return_refusal("delivered", date(2026, 11, 20), today)
     assert rules.return_refusal("in_transit", None, today)
+
+
+def test_whatsapp_window_is_24_hours_from_the_last_inbound_message():
+    from datetime import datetime, timedelta
+
+    from tests.support.values import NOW
+
+    assert rules.window_until(None, NOW) is None and not rules.window_open(None, NOW)
+    wrote = NOW - timedelta(hours=23, minutes=59)
+    assert rules.window_open(wrote, NOW) and rules.window_until(wrote, NOW) == wrote + timedelta(hours=24)
+    for stale in (NOW - timedelta(hours=24), NOW - timedelta(days=3)):
+        assert not rules.window_open(stale, NOW) and rules.window_until(stale, NOW) is None
+    assert isinstance(rules.window_until(wrote, NOW), datetime)

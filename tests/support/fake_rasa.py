@@ -6,6 +6,8 @@ It also answers the tracker (`GET /conversations/<sender>/tracker`) with the lat
 it heard from that sender and the intent `parse` gives it, like Rasa's `latest_message`.
 Like the real one, it refuses a turn the app did not sign (with rasa_gate.signing, the code
 Rasa runs) and an API call without the token: tests' settings carry SECRET and TOKEN.
+Like Rasa, a `pause` event mutes a sender (their messages are heard and answered with
+nothing) until a `resume` event. It can be stopped and started again on the same port.
 """
 from __future__ import annotations
 
@@ -23,6 +25,11 @@ SECRET, TOKEN = "fake-rasa-channel-secret", "fake-rasa-auth-token"
 GREETING = {"text": "Hi! I can help with your orders.",
             "buttons": [{"title": "Track my order", "payload": "/order_status"},
                         {"title": "Talk to a person", "payload": "/human_handoff"}]}
+
+
+def resume_events(sender: str) -> list[tuple[str, dict[str, Any]]]:
+    """The events the app's un-pause posts for `sender` (as `FakeRasa.events` records them)."""
+    return [(sender, {"event": "resume"}), (sender, {"event": "action", "name": "action_listen"})]
 
 
 def default_parse(text: str) -> dict[str, Any]:
@@ -54,22 +61,29 @@ class FakeRasa:
         self.tracker_calls: list[str] = []
         self.tracker_delay = 0.0
         self.tracker_status = 200
+        self.paused: set[str] = set()
         self.lock = threading.Lock()
         self._server: Any = None
         self.app = self._build()
 
-    def start(self) -> str:
-        self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+    def start(self, port: int = 0) -> str:
+        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self.base_url
+
+    def restart(self) -> str:
+        """Start again on the port it had before `stop`, as a restarted Rasa would."""
+        return self.start(self._server.server_port)
 
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_port}"
 
     def stop(self) -> None:
+        """Stop listening: connections are refused, as with a Rasa that is down."""
         if self._server:
             self._server.shutdown()
+            self._server.server_close()
 
     def heard(self, sender: str | None = None) -> list[dict[str, Any]]:
         with self.lock:
@@ -92,14 +106,21 @@ class FakeRasa:
             body = request.get_json(force=True)
             with self.lock:
                 self.calls.append(body)
+                muted = body.get("sender") in self.paused
             if self.delay:
                 time.sleep(self.delay)
-            return jsonify(self.reply(body))
+            return jsonify([] if muted else self.reply(body))
 
         @app.post("/conversations/<sender>/tracker/events")
         def events(sender: str):
+            body = request.get_json(force=True)
             with self.lock:
-                self.events.append((sender, request.get_json(force=True)))
+                for event in body if isinstance(body, list) else [body]:  # one event or a list, like Rasa
+                    self.events.append((sender, event))
+                    if event.get("event") == "pause":
+                        self.paused.add(sender)
+                    elif event.get("event") == "resume":
+                        self.paused.discard(sender)
             return jsonify({"sender_id": sender})
 
         @app.get("/conversations/<sender>/tracker")
@@ -116,7 +137,7 @@ class FakeRasa:
             if heard:
                 text = str(heard[-1].get("message") or "")
                 latest = {"text": text, "intent": self.parse(text), "entities": []}
-            return jsonify({"sender_id": sender, "latest_message": latest, "paused": False})
+            return jsonify({"sender_id": sender, "latest_message": latest, "paused": sender in self.paused})
 
         @app.get("/")
         def root():

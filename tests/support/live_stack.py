@@ -74,6 +74,8 @@ class LiveStack:
     fake: FakeTwilio
     workdir: Path
     procs: list[subprocess.Popen] = field(default_factory=list)
+    rasa_command: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
     _server: Any = None
 
     @property
@@ -92,6 +94,23 @@ class LiveStack:
         resp = requests.post(self.rasa_url + CHANNEL_PATH, data=body, headers=headers, timeout=30)
         resp.raise_for_status()
         return resp.json()
+
+    def stop_rasa(self) -> None:
+        """Stop the Rasa server (procs[1]); the action server and the app keep running."""
+        rasa = self.procs[1]
+        rasa.terminate()
+        try:
+            rasa.wait(30)
+        except subprocess.TimeoutExpired:
+            rasa.kill()
+            rasa.wait(10)
+
+    def start_rasa(self, timeout: float = 300) -> None:
+        """Start the Rasa server again on the same port, with the same model and tracker store."""
+        with open(self.workdir / "rasa-restarted.log", "a") as log:
+            self.procs[1] = subprocess.Popen(self.rasa_command, cwd=ROOT, env=self.env, stdout=log,
+                                             stderr=subprocess.STDOUT)
+        wait_http(f"{self.rasa_url}/status?token={self.settings.rasa_auth_token}", timeout, self.procs[1])
 
     def stop(self) -> None:
         for proc in self.procs:
@@ -147,7 +166,10 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
         + rasa_stores(redis_url, f"live{workdir.name[-6:]}"))
     base_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,
-                      f"http://127.0.0.1:{actions_port}", fake, workdir, _server=server)
+                      f"http://127.0.0.1:{actions_port}", fake, workdir, _server=server,
+                      env={**base_env, **rasa_side_env(settings, "rasa")},
+                      rasa_command=[str(RASA_PYTHON), "-m", "rasa_gate.serve", "--enable-api", "--port", str(rasa_port),
+                                    "--model", str(MODEL), "--endpoints", str(endpoints)])
     try:
         actions_log = open(log_dir / "actions.log", "w")
         stack.procs.append(subprocess.Popen(
@@ -155,10 +177,8 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
             cwd=ROOT, env={**base_env, **rasa_side_env(settings, "actions")}, stdout=actions_log,
             stderr=subprocess.STDOUT))
         rasa_log = open(log_dir / "rasa.log", "w")
-        stack.procs.append(subprocess.Popen(
-            [str(RASA_PYTHON), "-m", "rasa_gate.serve", "--enable-api", "--port", str(rasa_port),
-             "--model", str(MODEL), "--endpoints", str(endpoints)],
-            cwd=ROOT, env={**base_env, **rasa_side_env(settings, "rasa")}, stdout=rasa_log, stderr=subprocess.STDOUT))
+        stack.procs.append(subprocess.Popen(stack.rasa_command, cwd=ROOT, env=stack.env, stdout=rasa_log,
+                                            stderr=subprocess.STDOUT))
         wait_http(f"{stack.actions_url}/health", 120, stack.procs[0])
         wait_http(f"{stack.rasa_url}/status?token={settings.rasa_auth_token}", 240, stack.procs[1])
     except Exception:

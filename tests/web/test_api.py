@@ -147,3 +147,25 @@ def test_escalation_api(client, auth):
     assert [e["order_id"] for e in listed] == ["OL-100281"]
     assert client.post("/api/v1/escalations", headers=auth, json={"reason": "x"}).status_code == 422
     assert client.post("/api/v1/escalations", json=body).status_code == 401
+
+
+def test_escalation_without_a_reason_takes_the_queue_and_priority_of_the_intent(client, auth):
+    body = {"intent": "refund_status", "confidence": 0.8, "channel": "whatsapp", "phone": "+919000000008"}
+    created = client.post("/api/v1/escalations", headers=auth, json=body)
+    assert created.status_code == 201
+    assert (created.json["escalation"]["reason"], created.json["escalation"]["priority"]) == ("payments", 1)
+
+
+def test_verify_answers_only_whether_the_proof_matches(client, auth, demo, services):
+    oid = demo_id(demo, "delivery_failed")
+    order = services.orders.get(oid)
+    last4, pincode = order.customer.phone[-4:], order.address.pincode
+    for proofs, matched in [([last4], True), (["9999", pincode], True), ([pincode[:4]], False), ([], False),
+                            (["0000" if last4 != "0000" else "1111"], False)]:
+        resp = client.post(f"/api/v1/orders/{oid}/verify", headers=auth, json={"proofs": proofs})
+        assert resp.status_code == 200 and resp.json == {"matched": matched}, proofs
+    assert client.post("/api/v1/orders/OL-999999/verify", headers=auth, json={"proofs": [last4]}).status_code == 404
+    bad = client.post(f"/api/v1/orders/{oid}/verify", headers=auth, json={"proofs": last4})
+    assert bad.status_code == 422 and "proofs" in bad.json["fields"]
+    assert client.post(f"/api/v1/orders/{oid}/verify", headers=auth, data="{").status_code == 400
+    assert client.post(f"/api/v1/orders/{oid}/verify", json={"proofs": [last4]}).status_code == 401
