@@ -14,6 +14,7 @@ from edge import intents
 from bot.routing import ChannelSettings
 from bot.rasa_client import AssistantUnavailable
 from bot.deps import WhatsAppDeps
+from orderline.escalations import OpenEscalation
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +52,8 @@ def finish_turn(svc: WhatsAppDeps, phone: str, text: str, metadata: dict[str, An
 
 
 def hand_off(svc: WhatsAppDeps, cs: ChannelSettings, phone: str, error: str) -> str:
-    escalation, _ = svc.escalations.open({
-        "reason": "general", "intent": None, "channel": "whatsapp", "phone": phone,
-        "note": f"The assistant could not answer the customer's last message ({error[:200]})."})
+    escalation, _ = svc.escalations.open(OpenEscalation(
+        phone, reason="general", note=f"The assistant could not answer the customer's last message ({error[:200]})."))
     now = svc.clock.now()
     svc.escalations.mark_waiting_notice(phone, now)
     svc.sender.send(phone, f"{routing.ASSISTANT_DOWN}, {routing.expected_wait(now, cs)}.", author="system",

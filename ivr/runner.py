@@ -33,7 +33,7 @@ from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.errors import DomainError, InvalidInput, OrderNotFound, RescheduleNotAllowed
 from orderline import ownership
-from orderline.escalations import EscalationService
+from orderline.escalations import EscalationService, OpenEscalation
 from orderline.handback import HandBack
 from orderline.models import Order
 from orderline.orders import OrderService
@@ -128,7 +128,7 @@ class CallRunner:
             esc = self.c.escalations.get(session.escalation_id)
             if esc["status"] in ("open", "claimed") and esc["call_sid"] == call_sid:
                 # open() on an active escalation appends the note instead of opening another.
-                self.c.escalations.open({"reason": esc["reason"], "channel": "voice", "phone": phone, "note": text})
+                self.c.escalations.open(OpenEscalation(phone, reason=esc["reason"], channel="voice", note=text))
 
     # -- one turn ----------------------------------------------------------------------------
     def _play(self, session: CallSession, event: Event, record_prompt: bool = True) -> str:
@@ -199,7 +199,7 @@ class CallRunner:
             if effect.phone is None:
                 log.warning("call %s has no usable caller ID; queued without an escalation", session.call_sid)
                 return session
-            esc, _ = self.c.escalations.open(effect.data())
+            esc, _ = self.c.escalations.open(effect.command())
             return replace(session, escalation_id=esc["id"])
         else:
             raise TypeError(f"not an effect: {effect!r}")

@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, Optional, Union
 
 from ivr.session import CallSession, Menu
 from ivr.twiml import Line
+from orderline.escalations import OpenEscalation
 
 OrderFacts = dict[str, Any]  # `orderline.present.order_dict`: the shape chat and the API read too
 
@@ -139,10 +140,10 @@ class Escalate:
     note: str
     callback: bool
 
-    def data(self) -> dict[str, Any]:
-        return {"reason": self.reason, "channel": "voice", "phone": self.phone, "order_id": self.order_id,
-                "call_sid": self.call_sid, "note": self.note, "intent": self.intent,
-                "callback_requested": self.callback}
+    def command(self) -> OpenEscalation:
+        return OpenEscalation(self.phone or "", reason=self.reason, channel="voice", order_id=self.order_id,
+                              call_sid=self.call_sid, note=self.note, intent=self.intent,
+                              callback_requested=self.callback)
 
 
 Effect = Union[RecordInput, RecordNote, RememberLanguage, Escalate]

@@ -19,6 +19,7 @@ from ivr.runner import CallRunner, Collaborators, caller_phone
 from ivr.session import Menu
 from edge import deps as adapter_deps
 from edge.twilio_auth import twilio_signed
+from orderline.escalations import OpenEscalation
 
 log = logging.getLogger(__name__)
 bp = Blueprint("ivr", __name__, url_prefix="/twilio/voice")
@@ -64,9 +65,9 @@ def safe_apology() -> str:
     phone = caller_phone(form.get("From", ""))
     if phone:
         try:
-            collaborators().escalations.open({
-                "reason": "general", "channel": "voice", "phone": phone, "call_sid": form.get("CallSid") or None,
-                "note": f"Voice call {form.get('CallSid', '')}: the IVR failed at {request.path}; caller queued."})
+            collaborators().escalations.open(OpenEscalation(
+                phone, reason="general", channel="voice", call_sid=form.get("CallSid") or None,
+                note=f"Voice call {form.get('CallSid', '')}: the IVR failed at {request.path}; caller queued."))
         except Exception:
             log.exception("could not open an escalation for a failed call")
     lines = [("en", t("en", "apology")), ("en", t("en", "handoff")), ("hi", t("hi", "apology")),

@@ -1,6 +1,7 @@
 """Escalations: the queue of customers waiting for a person, and the hand-back to the bot."""
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
@@ -49,27 +50,27 @@ class EscalationService:
         self.store = store
         self.clock = clock
 
-    def open(self, data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    def open(self, command: OpenEscalation) -> tuple[dict[str, Any], bool]:
         """Open an escalation (or return the active one) and hand the conversation to agents.
 
-        Returns the escalation and whether it was newly created.
+        Returns the escalation and whether it was newly created. Raises InvalidInput.
         """
-        clean = validate(data)
+        cmd = command.checked()
 
         def work(session: Session) -> tuple[Escalation, bool]:
-            conv = self.store.get_or_create(session, clean["phone"])
+            conv = self.store.get_or_create(session, cmd.phone)
             active = session.scalars(select(Escalation).where(
                 Escalation.conversation_id == conv.id, Escalation.status.in_(ACTIVE))).first()
             if active is not None:
-                if clean["note"]:
-                    active.note = (active.note + "\n" + clean["note"]).strip()[:4000]
-                active.priority = min(active.priority, clean["priority"])
-                active.callback_requested = active.callback_requested or clean["callback_requested"]
+                if cmd.note:
+                    active.note = (active.note + "\n" + cmd.note).strip()[:4000]
+                active.priority = min(active.priority, cmd.priority)
+                active.callback_requested = active.callback_requested or cmd.callback_requested
                 return active, False
-            esc = Escalation(conversation=conv, reason=clean["reason"], intent=clean["intent"],
-                             confidence=clean["confidence"], channel=clean["channel"], order_id=clean["order_id"],
-                             priority=clean["priority"], note=clean["note"], call_sid=clean["call_sid"],
-                             callback_requested=clean["callback_requested"], created_at=self.clock.now())
+            esc = Escalation(conversation=conv, reason=cmd.reason, intent=cmd.intent,
+                             confidence=cmd.confidence, channel=cmd.channel, order_id=cmd.order_id,
+                             priority=cmd.priority, note=cmd.note, call_sid=cmd.call_sid,
+                             callback_requested=cmd.callback_requested, created_at=self.clock.now())
             session.add(esc)
             if conv.state == ConversationState.BOT.value:
                 self.store.set_state(session, conv, ConversationState.WAITING_FOR_AGENT)
@@ -209,42 +210,45 @@ class EscalationService:
         return esc
 
 
-def validate(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise InvalidInput({"body": "expected a JSON object"})
-    errors: dict[str, str] = {}
-    intent = data.get("intent")
-    # Without a reason the queue follows from what the customer asked for.
-    reason = data.get("reason") or reason_for(intent if isinstance(intent, str) else None)
-    if reason not in REASONS:
-        errors["reason"] = "one of " + ", ".join(REASONS)
-    channel = data.get("channel") or "whatsapp"
-    if channel not in CHANNELS:
-        errors["channel"] = "whatsapp or voice"
-    try:
-        phone = normalise_phone(str(data.get("phone") or data.get("sender") or ""))
-    except InvalidPhone:
-        errors["phone"] = "the customer's phone number, E.164"
-        phone = ""
-    confidence = data.get("confidence")
-    if confidence is not None and (isinstance(confidence, bool) or not isinstance(confidence, (int, float))
-                                   or not 0 <= confidence <= 1):
-        errors["confidence"] = "a number from 0 to 1"
-    priority = data.get("priority")
-    if priority is None:
-        priority = priority_for(reason) if reason in REASONS else 3
-    elif isinstance(priority, bool) or not isinstance(priority, int) or not 1 <= priority <= 3:
-        errors["priority"] = "1 (urgent) to 3"
-    for key in ("intent", "order_id", "call_sid"):
-        value = data.get(key)
-        if value is not None and not isinstance(value, str):
-            errors[key] = "text"
-    if errors:
-        raise InvalidInput(errors)
-    return {"reason": reason, "channel": channel, "phone": phone, "confidence": confidence, "priority": priority,
-            "intent": (data.get("intent") or None), "order_id": (data.get("order_id") or None),
-            "note": str(data.get("note") or "")[:2000], "call_sid": data.get("call_sid") or None,
-            "callback_requested": bool(data.get("callback_requested"))}
+@dataclass(frozen=True)
+class OpenEscalation:
+    """The command to hand a customer to a person. Channels build it; the API reads it from JSON (web/)."""
+
+    phone: str
+    reason: Optional[str] = None  # None: the queue follows from the intent
+    channel: str = "whatsapp"
+    intent: Optional[str] = None
+    confidence: Optional[float] = None
+    priority: Optional[int] = None  # None: the reason's priority
+    order_id: Optional[str] = None
+    note: str = ""
+    call_sid: Optional[str] = None
+    callback_requested: bool = False
+
+    def checked(self) -> "OpenEscalation":
+        """The command with its phone in E.164 and reason and priority decided; InvalidInput otherwise."""
+        errors: dict[str, str] = {}
+        reason = self.reason or reason_for(self.intent)
+        if reason not in REASONS:
+            errors["reason"] = "one of " + ", ".join(REASONS)
+        if self.channel not in CHANNELS:
+            errors["channel"] = "whatsapp or voice"
+        try:
+            phone = normalise_phone(self.phone or "")
+        except InvalidPhone:
+            errors["phone"] = "the customer's phone number, E.164"
+            phone = ""
+        if self.confidence is not None and not 0 <= self.confidence <= 1:
+            errors["confidence"] = "a number from 0 to 1"
+        priority = self.priority
+        if priority is None:
+            priority = priority_for(reason) if reason in REASONS else 3
+        elif not 1 <= priority <= 3:
+            errors["priority"] = "1 (urgent) to 3"
+        if errors:
+            raise InvalidInput(errors)
+        return replace(self, phone=phone, reason=reason, priority=priority, intent=self.intent or None,
+                       order_id=self.order_id or None, call_sid=self.call_sid or None, note=self.note[:2000])
 
 
 def escalation_dict(e: Escalation, clock: Clock) -> dict[str, Any]:

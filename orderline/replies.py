@@ -14,6 +14,7 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from orderline.escalations import OpenEscalation
 from orderline.clock import Clock
 from orderline.errors import CancelNotAllowed
 from orderline.models import Customer, Notification, Order, OrderFeedback
@@ -41,7 +42,7 @@ class ReplyOutcome:
     answer: Optional[str] = None
     message: Optional[str] = None
     metadata: dict[str, Any] = field(default_factory=dict)
-    escalation: Optional[dict[str, Any]] = None
+    escalation: Optional[OpenEscalation] = None
 
 
 class NotificationReplies:
@@ -102,9 +103,8 @@ class NotificationReplies:
         if score <= 2:
             return ReplyOutcome(
                 answer="We're sorry it wasn't good. A person from our team will look at this and get back to you.",
-                escalation={"reason": "complaint", "intent": "csat_low", "channel": "whatsapp", "phone": phone,
-                            "order_id": ctx.order_id, "priority": 1,
-                            "note": f"CSAT {score}/5" + (f": {comment}" if comment else "")})
+                escalation=OpenEscalation(phone, reason="complaint", intent="csat_low", order_id=ctx.order_id,
+                                          priority=1, note=f"CSAT {score}/5" + (f": {comment}" if comment else "")))
         return ReplyOutcome(answer="Thank you for the rating!" + (" Glad you liked it." if score >= 4 else ""))
 
     # -- storage -------------------------------------------------------------------

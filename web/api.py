@@ -12,6 +12,7 @@ from orderline.phones import InvalidPhone
 from orderline.present import order_dict
 from edge.jsonapi import BadJson, domain_error, error, json_body, json_bytes
 from edge import deps as adapter_deps
+from web import commands
 from web.deps import ApiDeps
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -108,7 +109,7 @@ def ndr(ref: str):
 
 @bp.post("/escalations")
 def open_escalation():
-    escalation, created = deps().escalations.open(json_body())
+    escalation, created = deps().escalations.open(commands.open_escalation(json_body()))
     return jsonify(escalation=escalation, created=created), 201 if created else 200
 
 

@@ -13,6 +13,7 @@ from orderline.handback import mark_key
 from orderline.models import Agent
 from tests.support.whatsapp import PHONE
 from tests.support.fake_rasa import resume_events
+from orderline.escalations import OpenEscalation
 
 
 def bodies(resp) -> list[str]:
@@ -26,7 +27,7 @@ def handed_back_while_rasa_was_down(whatsapp, services, fake_rasa):
     """The customer asked for a person (Rasa paused them); a person handed back while Rasa was down."""
     whatsapp("hi")
     fake_rasa.paused.add(PHONE)  # what the handoff action's ConversationPaused does
-    esc, _ = services.escalations.open({"reason": "general", "channel": "whatsapp", "phone": PHONE})
+    esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="general", channel="whatsapp"))
     with services.sessions() as s:
         agent = Agent(name="asha", password_hash="x")
         s.add(agent)

@@ -11,6 +11,7 @@ from orderline.models import Agent
 from tests.support.values import NOW
 from tests.support.whatsapp import PHONE
 from wiring import Services
+from orderline.escalations import OpenEscalation
 
 OTHER = "+919000000005"
 
@@ -32,7 +33,7 @@ def later(settings):
 
 def ask_for_person(services, phone, sid):
     services.conversations.record_inbound(phone, "whatsapp", "I need a person", sid=sid)
-    esc, _ = services.escalations.open({"reason": "delivery", "channel": "whatsapp", "phone": phone})
+    esc, _ = services.escalations.open(OpenEscalation(phone, reason="delivery", channel="whatsapp"))
     return esc
 
 

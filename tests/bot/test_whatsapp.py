@@ -13,6 +13,7 @@ from orderline.conversations import events_channel
 from orderline.models import Agent, Conversation, Message
 from tests.support.whatsapp import PHONE, PUBLIC, TOKEN, bodies, closed_port, signed_post, tuned, twilio_form
 from edge.twilio_auth import sign
+from orderline.escalations import OpenEscalation
 
 
 def conversation(services, phone=PHONE) -> Conversation:
@@ -192,8 +193,7 @@ def test_numbered_reply_and_button_payloads_map_to_intents(whatsapp, fake_rasa):
 
 # -- handoff -----------------------------------------------------------------------
 def open_escalation(services, phone=PHONE):
-    esc, created = services.escalations.open({"reason": "delivery", "channel": "whatsapp", "phone": phone,
-                                              "intent": "human_handoff", "confidence": 0.9})
+    esc, created = services.escalations.open(OpenEscalation(phone, reason="delivery", channel="whatsapp", intent="human_handoff", confidence=0.9))
     assert created
     return esc
 
@@ -252,7 +252,7 @@ def test_agent_already_on_it_note(whatsapp, services, fake_rasa):
 
 def test_turn_that_escalates_adds_the_wait_note_once(whatsapp, services, fake_rasa):
     def escalate(body):
-        services.escalations.open({"reason": "complaint", "channel": "whatsapp", "phone": body["sender"]})
+        services.escalations.open(OpenEscalation(body["sender"], reason="complaint", channel="whatsapp"))
         return [{"text": "I've passed this to our support team."}]
 
     fake_rasa.reply = escalate

@@ -9,6 +9,7 @@ import pytest
 from console.agents import AgentUser, create_agent
 from tests.support.agent_console import PASSWORD, PHONE, SID, TOKEN, sign_in, twilio_settings
 from tests.support.fake_twilio import running_fake_twilio
+from orderline.escalations import OpenEscalation
 
 
 @pytest.fixture
@@ -55,9 +56,9 @@ def open_escalation(services, demo):
         if inbound is not None:
             services.conversations.record_inbound(phone, "whatsapp", inbound, profile_name="Asha")
         order = next(iter(o.order_id for o in services.orders.for_phone(phone)), None)
-        esc, created = services.escalations.open({"reason": reason, "phone": phone, "order_id": order,
-                                                  "intent": "refund_status", "confidence": 0.42,
-                                                  "note": "customer asked for a person", **extra})
+        fields = {"order_id": order, "intent": "refund_status", "confidence": 0.42,
+                  "note": "customer asked for a person", **extra}
+        esc, created = services.escalations.open(OpenEscalation(phone, reason=reason, **fields))
         assert created
         return esc
     return make

@@ -8,6 +8,7 @@ from orderline.conversations import ConversationStore, events_channel
 from orderline.errors import ClaimConflict, InvalidInput
 from orderline.models import Agent
 from tests.support.redis_db import claim_db
+from orderline.escalations import OpenEscalation
 
 PHONE = "+919000000001"
 
@@ -59,11 +60,11 @@ def test_window_tracks_last_inbound(store, services):
 def test_escalation_moves_ownership_and_hand_back_returns_it(services, store, agents):
     esc_svc = services.escalations
     assert store.state(PHONE) == "bot"
-    esc, created = esc_svc.open({"reason": "complaint", "intent": "complaint", "confidence": 0.91,
-                                 "channel": "whatsapp", "phone": PHONE, "order_id": "OL-100201"})
+    esc, created = esc_svc.open(OpenEscalation(PHONE, reason="complaint", intent="complaint", confidence=0.91,
+                                                channel="whatsapp", order_id="OL-100201"))
     assert created and esc["priority"] == 1 and esc["status"] == "open"
     assert store.state(PHONE) == "waiting_for_agent"
-    same, created_again = esc_svc.open({"reason": "general", "phone": PHONE})
+    same, created_again = esc_svc.open(OpenEscalation(PHONE, reason="general"))
     assert not created_again and same["id"] == esc["id"]
     esc_svc.claim(esc["id"], agents[0])
     assert store.state(PHONE) == "agent"
@@ -76,23 +77,23 @@ def test_escalation_moves_ownership_and_hand_back_returns_it(services, store, ag
 
 
 def test_state_survives_redis_cache_loss(services, store):
-    services.escalations.open({"reason": "delivery", "phone": PHONE})
+    services.escalations.open(OpenEscalation(PHONE, reason="delivery"))
     services.redis.flushdb()
     assert store.state(PHONE) == "waiting_for_agent"  # the DB is the truth
 
 
 def test_state_without_redis_reads_the_db(services, store):
-    services.escalations.open({"reason": "delivery", "phone": PHONE})
+    services.escalations.open(OpenEscalation(PHONE, reason="delivery"))
     broken = ConversationStore(services.sessions, redis_lib.Redis(port=1, socket_connect_timeout=0.2), services.clock)
     assert broken.state(PHONE) == "waiting_for_agent"
 
 
 def test_queue_order_and_validation(services, store):
-    services.escalations.open({"reason": "general", "phone": "+919000000003"})
-    services.escalations.open({"reason": "payments", "phone": "+919000000004"})
+    services.escalations.open(OpenEscalation("+919000000003", reason="general"))
+    services.escalations.open(OpenEscalation("+919000000004", reason="payments"))
     assert [e["reason"] for e in services.escalations.list("open")] == ["payments", "general"]
     with pytest.raises(InvalidInput) as err:
-        services.escalations.open({"reason": "angry", "phone": "nope", "confidence": 7})
+        services.escalations.open(OpenEscalation("nope", reason="angry", confidence=7))
     assert set(err.value.fields) == {"reason", "phone", "confidence"}
 
 

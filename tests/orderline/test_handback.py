@@ -9,6 +9,7 @@ from bot.rasa_client import RasaClient
 from orderline.handback import MAX_RETRY, HandBack, mark_key, retry_delay
 from orderline.models import Agent
 from tests.support.fake_rasa import SECRET, TOKEN, resume_events
+from orderline.escalations import OpenEscalation
 
 PHONE = "+919000000001"
 
@@ -33,7 +34,7 @@ def escalation(services):
         s.add(agent)
         s.commit()
         agent_id = agent.id
-    esc, _ = services.escalations.open({"reason": "delivery", "phone": PHONE})
+    esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="delivery"))
     services.escalations.claim(esc["id"], agent_id)
     return esc["id"], agent_id
 
@@ -89,7 +90,7 @@ def test_a_later_failure_takes_over_the_retries(services, handback, fake_rasa, s
 def test_retries_stop_when_a_person_has_the_conversation_again(services, handback, fake_rasa, scheduled):
     fake_rasa.stop()
     assert not handback.resume(PHONE)
-    services.escalations.open({"reason": "general", "phone": PHONE})  # their hand-back will un-pause it
+    services.escalations.open(OpenEscalation(PHONE, reason="general"))  # their hand-back will un-pause it
     fake_rasa.restart()
     assert handback.retry(PHONE, scheduled[0][1], 1) == "done"
     assert fake_rasa.events == [] and marked(services) is None
@@ -109,7 +110,7 @@ def test_before_a_turn_a_marked_conversation_is_un_paused(services, handback, fa
 def test_a_paused_assistant_is_recovered_only_while_the_bot_owns_the_conversation(services, handback, fake_rasa):
     assert not handback.recover(PHONE)  # not paused: nothing to do
     fake_rasa.paused.add(PHONE)
-    esc, _ = services.escalations.open({"reason": "general", "phone": PHONE})
+    esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="general"))
     assert not handback.recover(PHONE) and fake_rasa.events == []  # a person owns it: stays paused
     services.escalations.resolve(esc["id"], None, "handed_back")  # the app let go; Rasa never heard
     assert handback.recover(PHONE)

@@ -54,8 +54,8 @@ def test_csat_low_score_escalates_with_comment(services, demo):
     phone = demo[oid]["customer"]["phone"]
     sent(services, oid, "delivered")
     out = services.replies.handle(phone, "2 - box was torn", message_sid="SMc")
-    assert out.escalation["reason"] == "complaint" and out.escalation["order_id"] == oid
-    assert "CSAT 2/5: box was torn" == out.escalation["note"]
+    assert out.escalation.reason == "complaint" and out.escalation.order_id == oid
+    assert "CSAT 2/5: box was torn" == out.escalation.note
     assert feedback(services, oid) == [("csat", "2", "box was torn")]
 
 
