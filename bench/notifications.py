@@ -176,11 +176,10 @@ def notifications_sent(url: str) -> int:
 
 def enqueue_drain(redis_url: str) -> None:
     import redis
-    import rq
 
-    from wiring.worker import drain_inbox
+    from wiring.jobs import RQJobQueue
 
-    rq.Queue("orderline", connection=redis.Redis.from_url(redis_url)).enqueue(drain_inbox)
+    RQJobQueue(redis.Redis.from_url(redis_url)).enqueue("drain_inbox")
 
 
 def stages(url: str, posted: dict[str, float]) -> dict[str, dict[str, float]]:

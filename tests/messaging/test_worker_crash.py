@@ -67,7 +67,7 @@ def test_killed_mid_send_then_restarted_sends_exactly_once(settings, demo):
         deadline = time.time() + 90
         status = "sending"
         while status != "sent" and time.time() < deadline:
-            # What `rq cron` does every 30 s in production: re-dispatch whatever is due.
+            # What wiring/cron.py does every 30 s in production: re-dispatch whatever is due.
             svc.queue.enqueue(dispatch_due)
             procfile_worker(env, burst=True).wait(120)
             with svc.sessions() as s:
@@ -127,7 +127,7 @@ def test_killed_mid_batch_then_restarted_applies_every_event_once(settings, demo
         assert svc.inbox.pending() == len(targets)  # nothing of the batch was committed
         assert {svc.orders.get(oid).status for oid, _ in targets} == {"in_transit"} and fake.messages == []
 
-        svc.queue.enqueue(drain_inbox)  # what `rq cron` does every 30 s
+        svc.queue.enqueue(drain_inbox)  # what wiring/cron.py does every 30 s
         deadline = time.time() + 120
         while (svc.inbox.pending() or len(fake.messages) < len(targets)) and time.time() < deadline:
             procfile_worker(env, burst=True).wait(120)
