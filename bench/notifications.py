@@ -230,7 +230,7 @@ def main() -> int:
     env = {"DATABASE_URL": url_db, "REDIS_URL": redis_url, "API_TOKEN": "bench", "SECRET_KEY": "bench",
            "SHIPROCKET_WEBHOOK_TOKEN": SR_TOKEN, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
            "TWILIO_API_BASE_URL": fake_url, "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
-           "TWILIO_TEMPLATE_OUT_FOR_DELIVERY": "HXbenchofd"}
+           "TWILIO_TEMPLATE_OUT_FOR_DELIVERY": "HXbenchofd", "ORDERLINE_ENV": "development"}
     requests.packages.urllib3.disable_warnings()
     import redis
 

@@ -67,7 +67,7 @@ def clock():
 def settings(db_url):
     return Settings(database_url=db_url, redis_url=TEST_REDIS_URL, api_token=API_TOKEN,
                     shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="test-secret",
-                    rasa_url="http://127.0.0.1:9")
+                    rasa_url="http://127.0.0.1:9", orderline_env="development")
 
 
 @pytest.fixture

@@ -43,7 +43,8 @@ class LiveConsole:
         url = f"sqlite:///{tmp}/console.db"
         upgrade_schema(url)
         base = Settings(database_url=url, redis_url=CONSOLE_REDIS_URL, api_token=API_TOKEN,
-                        shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="browser-test-secret")
+                        shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="browser-test-secret",
+                        orderline_env="development")
         self.settings = twilio_settings(base, self.twilio, self.rasa.base_url)
         self.services = Services.build(self.settings, Clock())
         report = import_orders(self.services.sessions, demo_orders(self.services.clock.now()))

@@ -40,7 +40,7 @@ class LiveInsights:
         upgrade_schema(url)
         settings = Settings(database_url=url, redis_url=INSIGHTS_REDIS_URL, api_token=API_TOKEN,
                             shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="insights-browser-secret",
-                            rasa_url="http://127.0.0.1:9")
+                            rasa_url="http://127.0.0.1:9", orderline_env="development")
         self.services = Services.build(settings, Clock.fixed(NOW))
         seed(self.services.sessions)
         create_agent(self.services.sessions, "asha", PASSWORD)

@@ -27,7 +27,7 @@ def worker_env(settings, fake):
             "API_TOKEN": settings.api_token, "SECRET_KEY": "x", "SHIPROCKET_WEBHOOK_TOKEN": "x",
             "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_API_BASE_URL": fake.base_url,
             "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886", "TWILIO_TEMPLATE_OUT_FOR_DELIVERY": "HXofd",
-            "NOTIFICATION_LEASE_SECONDS": "2", "PYTHONDONTWRITEBYTECODE": "1"}
+            "NOTIFICATION_LEASE_SECONDS": "2", "ORDERLINE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def procfile_worker(env, burst=False):
