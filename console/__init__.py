@@ -32,6 +32,6 @@ def _setup(state: BlueprintSetupState) -> None:
     login_manager.init_app(app)
 
 
-from console import api, auth, cli, insights, views  # noqa: E402,F401  (routes register on bp)
+from console import api, auth, cli, headers, insights, views  # noqa: E402,F401  (routes register on bp)
 
 __all__ = ["bp"]

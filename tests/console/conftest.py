@@ -106,11 +106,13 @@ def open_escalation(services, demo):
 
 @pytest.fixture(autouse=True)
 def fresh_state_cache():
-    """Each test has a fresh database, so the owner cache in Redis must not outlive it."""
+    """Each test has a fresh database, so the owner cache in Redis must not outlive it; nor must
+    the sign-in throttle's counts and the agents' streams (agent ids start again at 1)."""
     import redis
 
     cache = redis.Redis.from_url(CONSOLE_REDIS_URL)
-    keys = list(cache.scan_iter("conv:state:*"))
+    keys = [k for pattern in ("conv:state:*", "console:throttle:*", "console:streams:*")
+            for k in cache.scan_iter(pattern)]
     if keys:
         cache.delete(*keys)
     cache.close()

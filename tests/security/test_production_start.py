@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import pytest
 import requests
 
-from orderline.settings import PRODUCTION_REQUIRED, ROOT
+from orderline.settings import PRODUCTION_REQUIRED
 from tests.conftest import TEST_REDIS_URL
-from tests.support import procfile
+from tests.security import processes
 from tests.support.live_stack import free_port
 
 SECRETS = {name.upper(): f"prod-{name}-0123456789" for name in PRODUCTION_REQUIRED}
@@ -29,17 +28,8 @@ def production_env(tmp_path, **changes: str) -> dict[str, str]:
     return env
 
 
-def command(name: str, port: int) -> str:
-    line = procfile.command(name)
-    if name == "web":  # the same server and options, on a port of the test's own
-        assert "--bind 0.0.0.0:5000" in line
-        line = line.replace("--bind 0.0.0.0:5000", f"--bind 127.0.0.1:{port}")
-    return line
-
-
 def start(name: str, env: dict[str, str], port: int = 0) -> subprocess.Popen:
-    return subprocess.Popen(["bash", "-c", "exec " + command(name, port or free_port())], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    return processes.start(name, env, port or free_port(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def refused(proc: subprocess.Popen) -> list[str]:
@@ -76,18 +66,8 @@ def test_with_every_secret_it_starts_as_production(tmp_path):
     proc = start("web", production_env(tmp_path), port)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            try:
-                if requests.get(base + "/healthz", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline
-            time.sleep(0.3)
+        processes.wait_until_serving(proc, base)
         assert requests.get(base + "/try", timeout=5).status_code == 404
         assert "Secure" in requests.get(base + "/agent/login", timeout=5).headers["Set-Cookie"]
     finally:
-        os.killpg(proc.pid, 15)
-        proc.communicate(timeout=30)
+        processes.stop(proc)
