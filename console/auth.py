@@ -80,6 +80,7 @@ def login():
         agent = authenticate(deps().sessions, name, form.password.data or "")
         record_sign_in(deps().sessions, name, address, agent is not None)
         if agent is not None:
+            signins.end(deps().redis, session.get(SIGNIN_KEY))  # signing in again replaces, never adds
             session[SIGNIN_KEY] = signins.start(deps().redis, agent.id)
             login_user(agent)
             return redirect(safe_next(request.args.get("next")) or url_for("console.queue"))
