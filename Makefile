@@ -17,6 +17,10 @@ DOMAIN := domain
 RASA_SOURCES := config.yml $(wildcard $(DOMAIN)/*.yml) $(shell find data -name '*.yml' 2>/dev/null)
 
 export PYTHONDONTWRITEBYTECODE := 1
+# Whatever make starts is on a developer's machine: development, with generated secrets and /try.
+# Anything started another way (gunicorn, rq or python by hand, a container, a service manager)
+# is production unless ORDERLINE_ENV says otherwise, and refuses to start without its secrets.
+export ORDERLINE_ENV ?= development
 
 .PHONY: help setup run test test-app test-rasa lint-imports train seed db nlu-eval bench clean
 

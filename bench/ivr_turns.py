@@ -151,7 +151,8 @@ def run(args: argparse.Namespace) -> dict:
     env = {**os.environ, "DATABASE_URL": db_url, "REDIS_URL": claim_redis("ivr_turns"), "RASA_URL": rasa_url,
            "ORDER_SERVICE_URL": f"http://127.0.0.1:{app_port}", "API_TOKEN": "bench-api-" + uuid.uuid4().hex,
            "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "", "PUBLIC_BASE_URL": PUBLIC,
-           "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench", "PYTHONDONTWRITEBYTECODE": "1"}
+           "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench", "ORDERLINE_ENV": "development",
+           "PYTHONDONTWRITEBYTECODE": "1"}
     use_rasa = not args.no_rasa and MODEL.exists() and RASA.exists()
     env, rasa_env, actions_env = with_rasa_secrets(env, actions_port)
     secret = env["RASA_CHANNEL_SECRET"]

@@ -174,11 +174,10 @@ def notifications_sent(url: str) -> int:
 
 def enqueue_drain(redis_url: str) -> None:
     import redis
-    import rq
 
-    from wiring.worker import drain_inbox
+    from wiring.jobs import RQJobQueue
 
-    rq.Queue("orderline", connection=redis.Redis.from_url(redis_url)).enqueue(drain_inbox)
+    RQJobQueue(redis.Redis.from_url(redis_url)).enqueue("drain_inbox")
 
 
 def stages(url: str, posted: dict[str, float]) -> dict[str, dict[str, float]]:
@@ -229,7 +228,7 @@ def main() -> int:
     env = {"DATABASE_URL": url_db, "REDIS_URL": redis_url, "API_TOKEN": "bench", "SECRET_KEY": "bench",
            "SHIPROCKET_WEBHOOK_TOKEN": SR_TOKEN, "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN,
            "TWILIO_API_BASE_URL": fake_url, "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886",
-           "TWILIO_TEMPLATE_OUT_FOR_DELIVERY": "HXbenchofd"}
+           "TWILIO_TEMPLATE_OUT_FOR_DELIVERY": "HXbenchofd", "ORDERLINE_ENV": "development"}
     requests.packages.urllib3.disable_warnings()
     import redis
 

@@ -73,7 +73,8 @@ def web_command(port: int, workers: int | None, threads: int | None) -> str:
 
 def start_web(url: str, redis_url: str, port: int, workers: int | None, threads: int | None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "DATABASE_URL": url, "REDIS_URL": redis_url,
-           "API_TOKEN": TOKEN, "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench"}
+           "API_TOKEN": TOKEN, "SECRET_KEY": "bench", "SHIPROCKET_WEBHOOK_TOKEN": "bench",
+           "ORDERLINE_ENV": "development"}
     # Access-log lines (if the Procfile asks for them) are written, as in production, then dropped.
     proc = subprocess.Popen(["bash", "-c", "exec " + web_command(port, workers, threads)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, start_new_session=True)

@@ -93,6 +93,7 @@ class Stack:
                "RASA_URL": self.rasa_url, "ORDER_SERVICE_URL": self.app_url, "API_TOKEN": API_TOKEN,
                "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_ACCOUNT_SID": "", "PUBLIC_BASE_URL": self.public,
                "SECRET_KEY": "bench-secret", "SHIPROCKET_WEBHOOK_TOKEN": "bench-sr", "PYTHONDONTWRITEBYTECODE": "1",
+               "ORDERLINE_ENV": "development",
                # Measure the whole turn: a slow turn must not turn into a fast holding reply.
                "RASA_TIMEOUT": "60"}
         env, rasa_env, actions_env = with_rasa_secrets(env, self.actions_port)

@@ -1,7 +1,7 @@
 """Background work of the WhatsApp channel.
 
 `finish_turn` completes a Rasa turn that did not answer inline; `check_waiting_escalations`
-runs every minute under `rq cron` (registered in wiring/cron.py). `wiring.worker` runs both.
+runs every minute (queued by wiring/cron.py). `wiring.worker` runs both.
 """
 from __future__ import annotations
 

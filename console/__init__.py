@@ -28,10 +28,14 @@ def _setup(state: BlueprintSetupState) -> None:
         app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config.setdefault("CONSOLE_SSE_HEARTBEAT", 15.0)
     app.config.setdefault("CONSOLE_SSE_MAX_SECONDS", 300.0)
+    # Live streams hold a server thread each: a few per agent (the newest win), and a ceiling per
+    # process that leaves the rest of gunicorn's threads to the webhooks (see console.streams).
+    app.config.setdefault("CONSOLE_SSE_PER_AGENT", 3)
+    app.config.setdefault("CONSOLE_SSE_PER_PROCESS", 8)
     csrf.init_app(app)
     login_manager.init_app(app)
 
 
-from console import api, auth, cli, insights, views  # noqa: E402,F401  (routes register on bp)
+from console import api, auth, cli, headers, insights, views  # noqa: E402,F401  (routes register on bp)
 
 __all__ = ["bp"]

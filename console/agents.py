@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from orderline.models import Agent
+from orderline.models import Agent, AuditLog
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 MIN_PASSWORD = 8
@@ -63,6 +63,15 @@ def authenticate(factory: sessionmaker[Session], name: str, password: str) -> Op
         if not check_password_hash(agent.password_hash, password or ""):
             return None
         return AgentUser(agent.id, agent.name)
+
+
+def record_sign_in(factory: sessionmaker[Session], name: str, address: str, ok: bool) -> None:
+    """Audit every password check, so guessing shows in `audit_log` (entity `agent`)."""
+    name = (name or "").strip()[:60]
+    with factory() as session:
+        session.add(AuditLog(actor=f"agent:{name}" if ok else "anonymous", entity="agent", entity_id=name,
+                             action="sign_in" if ok else "sign_in_failed", changes={"address": address}))
+        session.commit()
 
 
 def load_agent(factory: sessionmaker[Session], agent_id: str) -> Optional[AgentUser]:

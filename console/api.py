@@ -4,14 +4,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any, Iterator
+from functools import partial
+from typing import Any, Callable, Iterator
 
 import redis
 from flask import Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from console import actions, bp
+from console import actions, bp, streams
 from console.auth import is_api
 from console.queue import queue_items
 from orderline.conversations import events_channel
@@ -75,30 +76,47 @@ def api_events():
 
     The stream ends after CONSOLE_SSE_MAX_SECONDS so it never pins a worker thread for good;
     EventSource reconnects by itself. A comment every CONSOLE_SSE_HEARTBEAT seconds keeps
-    proxies from closing it and lets the server notice a client that went away.
+    proxies from closing it and lets the server notice a client that went away. Streams are
+    capped per agent and per process (`console.streams`).
     """
+    config = current_app.config
+    give_back = streams.process_slot(current_app)
+    if give_back is None:
+        log.warning("console event streams: all %s of this process's slots are taken", config["CONSOLE_SSE_PER_PROCESS"])
+        body, status = error(503, "too_many_streams", "too many live connections; the page will try again")
+        return body, status, {"Retry-After": "30"}
     cache = deps().redis
+    heartbeat = float(config["CONSOLE_SSE_HEARTBEAT"])
+    max_seconds = float(config["CONSOLE_SSE_MAX_SECONDS"])
+    mine = streams.AgentStreams(cache, current_user.id, int(config["CONSOLE_SSE_PER_AGENT"]), max_seconds)
     pubsub = cache.pubsub(ignore_subscribe_messages=True)
     try:
         pubsub.subscribe(events_channel(cache))
+        stream = mine.open()
     except redis.RedisError as exc:
         pubsub.close()
+        give_back()
         log.warning("console events unavailable: %s", exc)
         return error(503, "events_unavailable", "live updates are unavailable (Redis)")
-    heartbeat = float(current_app.config["CONSOLE_SSE_HEARTBEAT"])
-    max_seconds = float(current_app.config["CONSOLE_SSE_MAX_SECONDS"])
-    response = Response(relay(pubsub, heartbeat, max_seconds), mimetype="text/event-stream",
-                        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-    response.call_on_close(pubsub.close)
+    response = Response(relay(pubsub, heartbeat, max_seconds, partial(mine.is_open, stream)),
+                        mimetype="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    for done in (pubsub.close, partial(mine.close, stream), give_back):
+        response.call_on_close(done)
     return response
 
 
-def relay(pubsub: Any, heartbeat: float, max_seconds: float) -> Iterator[str]:
+def relay(pubsub: Any, heartbeat: float, max_seconds: float, still_open: Callable[[], bool] = lambda: True
+          ) -> Iterator[str]:
+    """The stream's frames until `max_seconds`, Redis is lost, or a newer tab of the agent's takes its place."""
     started = last = time.monotonic()
     try:
         yield "retry: 3000\n: connected\n\n"
         while time.monotonic() - started < max_seconds:
             try:
+                if not still_open():
+                    # The browser must not reconnect at once and evict the newer tab in turn.
+                    yield "event: evicted\ndata: {}\n\n"
+                    return
                 msg = pubsub.get_message(timeout=min(1.0, heartbeat))
             except redis.RedisError as exc:
                 log.warning("console event stream lost Redis: %s", exc)

@@ -1,21 +1,25 @@
-"""Sign-in, sign-out and the guard every console request passes: a session, then CSRF."""
+"""Sign-in, sign-out and the guard every console request passes: a live sign-in, then CSRF."""
 from __future__ import annotations
 
+import logging
 from typing import Optional
 from urllib.parse import urlsplit
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+import redis
+from flask import flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from console import bp, csrf, login_manager
-from console.agents import AgentUser, authenticate, load_agent
+from console import bp, csrf, login_manager, signins, throttle
+from console.agents import AgentUser, authenticate, load_agent, record_sign_in
 from console.deps import deps
 
+log = logging.getLogger(__name__)
 PUBLIC_ENDPOINTS = {"console.login", "console.static"}
+SIGNIN_KEY = "signin"  # in the session cookie: the id of this sign-in (console.signins)
 
 
 class LoginForm(FlaskForm):
@@ -25,7 +29,13 @@ class LoginForm(FlaskForm):
 
 @login_manager.user_loader
 def _load_user(agent_id: str) -> Optional[AgentUser]:
-    return load_agent(deps().sessions, agent_id)
+    """The agent, while the sign-in in this cookie is live on the server (not signed out, not expired)."""
+    try:
+        live = signins.agent_of(deps().redis, session.get(SIGNIN_KEY)) == agent_id
+    except redis.RedisError as exc:
+        log.warning("cannot check the console sign-in (%s); treating the request as signed out", exc)
+        return None
+    return load_agent(deps().sessions, agent_id) if live else None
 
 
 def is_api() -> bool:
@@ -59,8 +69,19 @@ def login():
         return redirect(url_for("console.queue"))
     error = None
     if form.validate_on_submit():
-        agent = authenticate(deps().sessions, form.name.data or "", form.password.data or "")
+        name, address = form.name.data or "", request.remote_addr or "unknown"
+        try:
+            wait = throttle.sign_in_wait(deps().redis, address, name)
+        except redis.RedisError as exc:
+            log.warning("sign-in throttle unavailable (%s); refusing sign-ins until Redis is back", exc)
+            return refused(form, 503, 30, "Signing in is unavailable right now; try again in a minute.")
+        if wait:
+            return refused(form, 429, wait, f"Too many sign-in attempts. Try again in {minutes(wait)}.")
+        agent = authenticate(deps().sessions, name, form.password.data or "")
+        record_sign_in(deps().sessions, name, address, agent is not None)
         if agent is not None:
+            signins.end(deps().redis, session.get(SIGNIN_KEY))  # signing in again replaces, never adds
+            session[SIGNIN_KEY] = signins.start(deps().redis, agent.id)
             login_user(agent)
             return redirect(safe_next(request.args.get("next")) or url_for("console.queue"))
         error = "Wrong agent name or password."
@@ -71,8 +92,23 @@ def login():
     return render_template("console/login.html", form=form, error=error), status
 
 
+def refused(form: LoginForm, status: int, retry_after: int, error: str):
+    """The sign-in page again, before any password was checked."""
+    return render_template("console/login.html", form=form, error=error), status, {"Retry-After": str(retry_after)}
+
+
+def minutes(seconds: int) -> str:
+    whole = max(1, -(-seconds // 60))
+    return "a minute" if whole == 1 else f"{whole} minutes"
+
+
 @bp.post("/logout")
 def logout():
+    """Ends this sign-in on the server too: the cookie, even if copied, no longer signs anyone in."""
+    try:
+        signins.end(deps().redis, session.pop(SIGNIN_KEY, None))
+    except redis.RedisError as exc:
+        log.warning("could not end the console sign-in in Redis (%s)", exc)
     logout_user()
     flash("Signed out.", "info")
     return redirect(url_for("console.login"))

@@ -19,7 +19,7 @@ from orderline.jobs import JobQueue
 
 log = logging.getLogger(__name__)
 # Set while a drain job is queued, so the webhook enqueues one per burst, not one per event.
-# It expires in case the queued job is lost; `rq cron` also drains every 30 s.
+# It expires in case the queued job is lost; the cron process (wiring/cron.py) also drains every 30 s.
 DRAIN_FLAG = "orderline:inbox:drain-queued"
 DRAIN_FLAG_TTL = 15
 SEND_CHUNK = 50  # notifications checked and sent together (and per `send_notifications` job)

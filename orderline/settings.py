@@ -53,9 +53,13 @@ class Settings:
     notification_lease_seconds: int = 60
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.
     templates: tuple[tuple[str, str], ...] = ()
-    # "development" or "production". Production never signs simulated Twilio requests.
-    orderline_env: str = "development"
-    # The customer simulator at /try. None (unset) means on in development, off in production.
+    # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
+    # 0: the peer is the client and the header is ignored (anyone can write it).
+    trusted_proxies: int = 0
+    # "production" unless set: only `make run` and the tests say "development". Production refuses
+    # to start without its secrets (PRODUCTION_REQUIRED) and never runs the simulator.
+    orderline_env: str = "production"
+    # The customer simulator at /try, in development only. None (unset) means on.
     simulator_enabled: Optional[bool] = None
     api_token_generated: bool = field(default=False, compare=False)
 
@@ -69,8 +73,8 @@ class Settings:
 
     @property
     def simulator_on(self) -> bool:
-        """SIMULATOR_ENABLED when set explicitly, else on in development and off in production."""
-        return (not self.production) if self.simulator_enabled is None else self.simulator_enabled
+        """Never in production; in development SIMULATOR_ENABLED when set explicitly, else on."""
+        return not self.production and self.simulator_enabled is not False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, dotenv_path: Path | None = None) -> "Settings":
@@ -95,7 +99,11 @@ class Settings:
         return settings.with_defaults()
 
     def with_defaults(self) -> "Settings":
-        """Fill unset secrets from a per-checkout dev file so every process agrees on them."""
+        """In development, fill unset secrets from a per-checkout dev file so every process agrees
+        on them. Production gets no made-up secrets: it is checked instead (`check_production`)."""
+        if self.production:
+            self.check_production()
+            return self
         missing = [k for k in DEV_SECRETS if not getattr(self, k)]
         if not missing:
             return self
@@ -104,6 +112,23 @@ class Settings:
         if "api_token" in missing:
             changes["api_token_generated"] = True
         return replace_settings(self, **changes)
+
+    def check_production(self) -> None:
+        """Refuse what would make production unsafe, with a one-line reason naming the variable.
+
+        Raises:
+            UnsafeProduction: a secret in PRODUCTION_REQUIRED is unset, or SIMULATOR_ENABLED is true.
+        """
+        missing = [name.upper() for name in PRODUCTION_REQUIRED if not str(getattr(self, name)).strip()]
+        if missing:
+            one = len(missing) == 1
+            names = missing[0] if one else ", ".join(missing[:-1]) + " and " + missing[-1]
+            raise UnsafeProduction(
+                f"{names} {'is' if one else 'are'} not set; ORDERLINE_ENV=production refuses to start without "
+                f"{'it' if one else 'them'} (ORDERLINE_ENV=development is for a developer's machine)")
+        if self.simulator_enabled:
+            raise UnsafeProduction("SIMULATOR_ENABLED=true is refused in production: the simulator at /try "
+                                   "is for development only")
 
     @property
     def template_map(self) -> dict[str, str]:
@@ -117,6 +142,13 @@ class Settings:
 
 TEMPLATE_PREFIX = "TWILIO_TEMPLATE_"
 ENVIRONMENTS = ("development", "production")
+# Production does not start without these (the Rasa connector's other secrets join them as they come).
+PRODUCTION_REQUIRED = ("api_token", "twilio_auth_token", "shiprocket_webhook_token", "secret_key",
+                       "rasa_channel_secret", "rasa_auth_token", "action_server_token")
+
+
+class UnsafeProduction(ValueError):
+    """ORDERLINE_ENV=production with settings that would make it unsafe; the message is one line."""
 TRUE_WORDS, FALSE_WORDS = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

@@ -1,8 +1,8 @@
 """The customer simulator at /try: WhatsApp, a phone and courier events, without a Twilio number.
 
 Every action goes through the real front doors (signed /twilio/whatsapp and /twilio/voice,
-/webhooks/shiprocket with its token) over HTTP. On by default in development, off in
-production unless SIMULATOR_ENABLED=true, and even then it never signs (`sim.signer`).
+/webhooks/shiprocket with its token) over HTTP. On by default in development, never in
+production (`Settings.simulator_on`), and the signer refuses there too (`sim.signer`).
 """
 from flask import Blueprint, abort
 

@@ -88,7 +88,7 @@ def settings(db_url, redis_url):
     return Settings(database_url=db_url, redis_url=redis_url, api_token=API_TOKEN,
                     shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="test-secret",
                     rasa_url="http://127.0.0.1:9", rasa_channel_secret=fake_rasa.SECRET,
-                    rasa_auth_token=fake_rasa.TOKEN)
+                    rasa_auth_token=fake_rasa.TOKEN, orderline_env="development")
 
 
 @pytest.fixture

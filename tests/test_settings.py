@@ -1,14 +1,20 @@
-from orderline.settings import Settings
+import pytest
+
+from orderline.settings import PRODUCTION_REQUIRED, Settings, UnsafeProduction
+
+DEV = {"ORDERLINE_ENV": "development"}
+PRODUCTION_SECRETS = {name.upper(): f"secret-{name}" for name in PRODUCTION_REQUIRED}
 
 
 def test_env_beats_dotenv(tmp_path):
     dotenv = tmp_path / ".env"
-    dotenv.write_text("DATABASE_URL=sqlite:////from/dotenv.db\nRASA_URL=http://dotenv:5005\n")
+    dotenv.write_text("DATABASE_URL=sqlite:////from/dotenv.db\nRASA_URL=http://dotenv:5005\nORDERLINE_ENV=development\n")
     import os
     old = dict(os.environ)
     try:
         os.environ["DATABASE_URL"] = "sqlite:////from/env.db"
         os.environ.pop("RASA_URL", None)
+        os.environ.pop("ORDERLINE_ENV", None)
         s = Settings.from_env(dotenv_path=dotenv)
     finally:
         os.environ.clear(); os.environ.update(old)
@@ -17,29 +23,54 @@ def test_env_beats_dotenv(tmp_path):
 
 
 def test_defaults_and_relative_sqlite_is_anchored():
-    s = Settings.from_env({"API_TOKEN": "t", "SECRET_KEY": "k", "SHIPROCKET_WEBHOOK_TOKEN": "s"})
+    s = Settings.from_env({"API_TOKEN": "t", "SECRET_KEY": "k", "SHIPROCKET_WEBHOOK_TOKEN": "s", **DEV})
     assert s.redis_url == "redis://localhost:6379/0" and s.twilio_api_base_url == "https://api.twilio.com"
     assert s.sqlalchemy_url.startswith("sqlite:////") and s.sqlalchemy_url.endswith("instance/orderline.db")
     assert not s.api_token_generated
 
 
-def test_missing_token_is_generated_and_stable():
-    a = Settings.from_env({})
-    b = Settings.from_env({})
+def test_missing_token_is_generated_and_stable_in_development():
+    a = Settings.from_env(DEV)
+    b = Settings.from_env(DEV)
     assert a.api_token_generated and len(a.api_token) >= 20 and a.api_token == b.api_token
 
 
-def test_simulator_is_on_in_development_and_off_in_production():
-    assert Settings.from_env({}).simulator_on
-    assert not Settings.from_env({"ORDERLINE_ENV": "production"}).simulator_on
-    assert Settings.from_env({"ORDERLINE_ENV": "Production ", "SIMULATOR_ENABLED": "true"}).simulator_on
-    assert not Settings.from_env({"SIMULATOR_ENABLED": "0"}).simulator_on  # explicit wins in development too
+def test_unset_means_production():
+    assert Settings().production
+    assert Settings.from_env(PRODUCTION_SECRETS).production
+    assert Settings.from_env({**PRODUCTION_SECRETS, "ORDERLINE_ENV": ""}).production
+
+
+@pytest.mark.parametrize("name", PRODUCTION_REQUIRED)
+def test_production_refuses_to_start_without_each_secret(name):
+    with pytest.raises(UnsafeProduction) as refused:
+        Settings.from_env({**PRODUCTION_SECRETS, name.upper(): ""})
+    message = str(refused.value)
+    assert message.startswith(f"{name.upper()} is not set") and "\n" not in message
+    with pytest.raises(UnsafeProduction, match=name.upper()):
+        Settings.from_env({**PRODUCTION_SECRETS, name.upper(): "   "})
+
+
+def test_production_never_makes_up_secrets():
+    with pytest.raises(UnsafeProduction, match="API_TOKEN, TWILIO_AUTH_TOKEN, SHIPROCKET_WEBHOOK_TOKEN, SECRET_KEY, "
+                                               "RASA_CHANNEL_SECRET, RASA_AUTH_TOKEN and ACTION_SERVER_TOKEN "
+                                               "are not set"):
+        Settings.from_env({})
+    s = Settings.from_env(PRODUCTION_SECRETS)
+    assert s.api_token == "secret-api_token" and not s.api_token_generated
+
+
+def test_simulator_is_on_in_development_and_never_in_production():
+    assert Settings.from_env(DEV).simulator_on
+    assert not Settings.from_env(PRODUCTION_SECRETS).simulator_on
+    assert not Settings.from_env({"SIMULATOR_ENABLED": "0", **DEV}).simulator_on  # explicit off in development
+    assert not Settings(orderline_env="production", simulator_enabled=True).simulator_on
+    with pytest.raises(UnsafeProduction, match="SIMULATOR_ENABLED=true is refused in production"):
+        Settings.from_env({**PRODUCTION_SECRETS, "ORDERLINE_ENV": "Production ", "SIMULATOR_ENABLED": "true"})
 
 
 def test_bad_environment_or_flag_is_refused():
-    import pytest
-
     with pytest.raises(ValueError, match="ORDERLINE_ENV"):
         Settings.from_env({"ORDERLINE_ENV": "staging"})
     with pytest.raises(ValueError, match="SIMULATOR_ENABLED must be true or false"):
-        Settings.from_env({"SIMULATOR_ENABLED": "maybe"})
+        Settings.from_env({"SIMULATOR_ENABLED": "maybe", **DEV})

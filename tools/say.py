@@ -8,6 +8,7 @@ Usage: .venv/bin/python tools/say.py +919000000003 "where is my order"
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 import xml.etree.ElementTree as ET
@@ -28,6 +29,8 @@ def main() -> int:
     parser.add_argument("text")
     parser.add_argument("--app", default="http://localhost:5000", help="where the app listens")
     args = parser.parse_args()
+    # A developer's tool for the app `make run` starts (which is development, with generated secrets).
+    os.environ.setdefault("ORDERLINE_ENV", "development")
     settings = Settings.from_env()
     phone = normalise_phone(args.phone)
     sid = "SM" + uuid.uuid4().hex

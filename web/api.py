@@ -1,8 +1,6 @@
 """REST API v1: JSON over the order-lookup service, bearer-token protected."""
 from __future__ import annotations
 
-import hmac
-
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 
@@ -13,6 +11,7 @@ from orderline.present import order_dict
 from edge.jsonapi import BadJson, domain_error, error, json_body, json_bytes
 from edge import deps as adapter_deps
 from web import commands
+from web.bearer import bearer_ok
 from web.deps import ApiDeps
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -25,10 +24,7 @@ def deps() -> ApiDeps:
 
 @bp.before_request
 def require_token():
-    expected = deps().api_token
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token or not hmac.compare_digest(token.strip().encode(), expected.encode()):
+    if not bearer_ok(deps().api_token):
         return error(401, "unauthorized", "missing or wrong bearer token")
     return None
 

@@ -28,6 +28,7 @@ class HealthDeps:
     engine: Engine
     redis: redis.Redis
     assistant_ready: Callable[[], bool]
+    api_token: str  # shows the readiness details to callers outside the internal network
 
 
 @dataclass(frozen=True)

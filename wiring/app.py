@@ -7,6 +7,7 @@ from typing import Optional
 
 from flask import Flask, request
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import console
 import ivr
@@ -35,11 +36,16 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     settings = settings or Settings.from_env()
     svc = services or Services.build(settings)
     app = Flask("orderline", instance_path=str(ROOT / "instance"))
-    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False)
+    app.config.update(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=1024 * 1024, JSON_SORT_KEYS=False,
+                      SESSION_COOKIE_SECURE=settings.production)  # sign-in cookies over HTTPS only
+    if settings.trusted_proxies:
+        # The console's sign-in throttle and /readyz go by the client's address, which a proxy
+        # puts in X-Forwarded-For; only the hops we trust are believed.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.session_interface = BrowserSessions()
     twilio_auth.configure(app, settings.twilio_auth_token, settings.public_base_url)
 
-    install(app, health.bp, HealthDeps(svc.engine, svc.redis, svc.rasa.status))
+    install(app, health.bp, HealthDeps(svc.engine, svc.redis, svc.rasa.status, settings.api_token))
     install(app, api.bp, ApiDeps(settings.api_token, svc.orders, svc.order_reads, svc.escalations, svc.clock))
     install(app, shiprocket.bp, CourierWebhookDeps(settings.shiprocket_webhook_token, svc.inbox))
     install(app, whatsapp.bp, svc.whatsapp)

@@ -2,17 +2,21 @@
 
 Jobs are queued by name (`JobQueue.enqueue("drain_inbox")`), which `wiring.jobs` turns into a
 path in this module. The container is this process's one global: built once from the
-environment on the first job, or bound for a while by tests that run jobs in-process.
+environment when the worker starts, or bound for a while by tests that run jobs in-process.
 """
 from __future__ import annotations
 
 import contextlib
 from typing import Any, Iterator, Optional
 
+from rq import SimpleWorker
+from rq.serializers import resolve_serializer
+
 from bot import jobs as whatsapp_jobs
 from messaging import jobs as notify_jobs
-from orderline.settings import Settings
+from wiring.jobs import SERIALIZER
 from wiring.services import Services
+from wiring.startup import settings_or_exit
 
 _services: Optional[Services] = None
 
@@ -21,8 +25,23 @@ def services() -> Services:
     """This worker process's container, built once from the environment."""
     global _services
     if _services is None:
-        _services = Services.build(Settings.from_env())
+        _services = Services.build(settings_or_exit())
     return _services
+
+
+class Worker(SimpleWorker):
+    """`rq worker --worker-class wiring.worker.Worker --serializer json`, as the Procfile runs it.
+
+    The container is built before the first job, so a production worker with a missing secret
+    stops at start-up (one line) instead of failing every job. A worker not reading JSON would
+    unpickle whatever lands on the queue, so it refuses to start at all.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if resolve_serializer(kwargs.get("serializer")) is not SERIALIZER:
+            raise SystemExit("orderline: the worker reads jobs as JSON only: start it with --serializer json")
+        services()
+        super().__init__(*args, **kwargs)
 
 
 @contextlib.contextmanager

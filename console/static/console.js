@@ -212,7 +212,7 @@
       refreshConversation();
     }
   }
-  if (script && script.dataset.events && window.EventSource) {
+  function connect() {
     var source = new EventSource(script.dataset.events);
     source.onopen = function () {
       setLive("live", "live");
@@ -220,11 +220,25 @@
       refreshQueue();
       refreshConversation();
     };
-    source.onerror = function () { setLive("down", "reconnecting…"); };
+    source.onerror = function () {
+      if (source.readyState === EventSource.CLOSED) {
+        /* refused (the server is at its stream limit): the browser gives up, so try again later */
+        setLive("down", "offline, retrying soon");
+        setTimeout(connect, 30000);
+      } else {
+        setLive("down", "reconnecting…");
+      }
+    };
+    /* the server keeps a few streams per agent; a newer tab took this one's place */
+    source.addEventListener("evicted", function () {
+      source.close();
+      setLive("down", "paused: live in a newer tab; reload to resume");
+    });
     source.onmessage = function (e) {
       var ev;
       try { ev = JSON.parse(e.data); } catch (err) { return; }
       if (ev && typeof ev.type === "string") onEvent(ev);
     };
   }
+  if (script && script.dataset.events && window.EventSource) connect();
 })();

@@ -42,7 +42,7 @@ def worker():
             settle(services)
             ids = services.queue.get_job_ids()
             run_jobs(services)
-            return [Job.fetch(i, connection=services.redis) for i in ids]
+            return [services.queue.fetch_job(i) for i in ids]
 
         def release_scheduled(self, services: Any) -> list[str]:
             """Enqueue scheduled jobs (sender retries) now instead of after their backoff."""
@@ -50,7 +50,7 @@ def worker():
             ids = registry.get_job_ids()
             for job_id in ids:
                 registry.remove(job_id)
-                services.queue.enqueue_job(Job.fetch(job_id, connection=services.redis))
+                services.queue.enqueue_job(services.queue.fetch_job(job_id))
             return ids
 
     return Runner()

@@ -5,6 +5,8 @@ import logging
 
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
+
+from wiring.jobs import SERIALIZER
 from sqlalchemy import select
 
 from console.actions import HANDED_BACK_TEXT, RESOLVED_TEXT
@@ -171,9 +173,9 @@ def test_hand_back_still_happens_when_rasa_is_down_and_the_un_pause_is_retried(a
     assert services.conversations.state(PHONE) == "bot"
     assert any("did not accept the resume" in r.getMessage() for r in caplog.records)
     token = services.redis.get(mark_key(PHONE)).decode()  # the retries of this hand-back
-    jobs = [Job.fetch(i, connection=services.redis) for i in ScheduledJobRegistry(queue=services.queue).get_job_ids()]
+    jobs = [Job.fetch(i, connection=services.redis, serializer=SERIALIZER) for i in ScheduledJobRegistry(queue=services.queue).get_job_ids()]
     ours = [(j.func_name, j.args) for j in jobs if token in j.args]
-    assert ours == [("bot.jobs.resume_assistant", (PHONE, token, 1))]
+    assert ours == [("wiring.worker.resume_assistant", [PHONE, token, 1])]
 
 
 def test_unknown_escalation_and_bad_phone(as_asha):

@@ -27,6 +27,7 @@ from tests.support.fake_rasa import FakeRasa
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.values import API_TOKEN, SHIPROCKET_TOKEN
 from wiring import create_app
+from tests.support import fake_rasa
 from wiring import Services
 
 browser = browser_fixture(scope="module")
@@ -41,7 +42,9 @@ class LiveConsole:
         url = f"sqlite:///{tmp}/console.db"
         upgrade_schema(url)
         base = Settings(database_url=url, redis_url=redis_url, api_token=API_TOKEN,
-                        shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="browser-test-secret")
+                        shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="browser-test-secret",
+                        orderline_env="development", rasa_channel_secret=fake_rasa.SECRET,
+                        rasa_auth_token=fake_rasa.TOKEN)
         self.settings = twilio_settings(base, self.twilio, self.rasa.base_url)
         self.services = Services.build(self.settings, Clock())
         report = import_orders(self.services.sessions, demo_orders(self.services.clock.now()))

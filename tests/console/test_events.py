@@ -58,3 +58,33 @@ def test_only_event_objects_are_relayed(services):
     assert event_data(b'{"no":"type"}') is None
     assert event_data(b'{"type":"x","text":"line\\nbreak"}').count("\n") == 0  # cannot split an SSE frame
     services.redis.publish(events_channel(services.redis), "garbage")  # must not break a live stream either
+
+
+def test_an_agents_newest_streams_win(app, as_asha):
+    """Past CONSOLE_SSE_PER_AGENT (3) the oldest stream is told it was replaced and ends by itself."""
+    app.config["CONSOLE_SSE_MAX_SECONDS"] = 20
+    tabs = [as_asha.get("/agent/api/events", buffered=False) for _ in range(4)]
+    assert [t.status_code for t in tabs] == [200] * 4
+    started = time.monotonic()
+    oldest = b"".join(tabs[0].response).decode()  # ends well before max seconds
+    assert "event: evicted" in oldest and time.monotonic() - started < 5
+    newest = iter(tabs[3].response)
+    assert next(newest).startswith(b"retry: ")
+    assert read_until(newest, lambda s: ": heartbeat" in s or "data:" in s, timeout=20)  # still live
+    for tab in tabs:
+        tab.close()
+
+
+def test_each_process_holds_only_so_many_streams(app, as_asha, as_ravi):
+    app.config.update(CONSOLE_SSE_PER_PROCESS=2, CONSOLE_SSE_MAX_SECONDS=20)
+    first = as_asha.get("/agent/api/events", buffered=False)
+    second = as_ravi.get("/agent/api/events", buffered=False)
+    refused = as_ravi.get("/agent/api/events", buffered=False)
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert refused.status_code == 503 and refused.json["error"] == "too_many_streams"
+    assert refused.headers["Retry-After"] == "30"
+    first.close()  # a tab closes: its slot is free again
+    again = as_asha.get("/agent/api/events", buffered=False)
+    assert again.status_code == 200
+    for resp in (second, again):
+        resp.close()

@@ -37,7 +37,7 @@ class LiveInsights:
         upgrade_schema(url)
         settings = Settings(database_url=url, redis_url=redis_url, api_token=API_TOKEN,
                             shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="insights-browser-secret",
-                            rasa_url="http://127.0.0.1:9")
+                            rasa_url="http://127.0.0.1:9", orderline_env="development")
         self.services = Services.build(settings, Clock.fixed(NOW))
         seed(self.services.sessions)
         create_agent(self.services.sessions, "asha", PASSWORD)

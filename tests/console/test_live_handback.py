@@ -98,7 +98,7 @@ def test_rasa_down_at_hand_back_then_restarted_the_next_message_is_answered(stac
     esc = active_escalation(stack.services, RESTART_PHONE)
     assert esc is not None and esc["status"] == "open", "the assistant should have escalated"
     tracker_url = f"{stack.rasa_url}/conversations/{RESTART_PHONE}/tracker"
-    assert requests.get(tracker_url, timeout=10).json()["paused"] is True
+    assert requests.get(tracker_url, params=stack.rasa_params, timeout=10).json()["paused"] is True
 
     http, csrf = console_session(stack)
     post = lambda path, body=None: http.post(stack.app_url + path, json=body or {}, timeout=30,  # noqa: E731
@@ -112,10 +112,10 @@ def test_rasa_down_at_hand_back_then_restarted_the_next_message_is_answered(stac
     assert back["result"] == "handed_back" and back["rasa_resumed"] is False
     assert stack.services.conversations.state(RESTART_PHONE) == "bot"
     # Nobody has un-paused it yet (the retry job waits its backoff; no worker runs in this stack).
-    assert requests.get(tracker_url, timeout=10).json()["paused"] is True
+    assert requests.get(tracker_url, params=stack.rasa_params, timeout=10).json()["paused"] is True
 
     answer = whatsapp(stack, "where is my order", RESTART_PHONE)  # the front door un-pauses first
     assert any(text.strip() for text in answer), answer
     assert routing.HOLDING not in answer and routing.APOLOGY not in answer, answer
     assert_answered(stack, RESTART_PHONE, answer)
-    assert requests.get(tracker_url, timeout=10).json()["paused"] is False
+    assert requests.get(tracker_url, params=stack.rasa_params, timeout=10).json()["paused"] is False

@@ -29,7 +29,7 @@ def settings(db_url, redis_url, fake_twilio, extra_settings):
                     shiprocket_webhook_token=SHIPROCKET_TOKEN, secret_key="test-secret",
                     rasa_url="http://127.0.0.1:9", twilio_account_sid=TWILIO_SID, twilio_auth_token=TWILIO_TOKEN,
                     twilio_api_base_url=fake_twilio.base_url, twilio_whatsapp_from="whatsapp:+14155238886",
-                    public_base_url=PUBLIC, **extra_settings)
+                    public_base_url=PUBLIC, orderline_env="development", **extra_settings)
 
 
 @pytest.fixture

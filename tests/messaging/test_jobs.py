@@ -52,7 +52,7 @@ def test_redis_down_the_event_is_still_accepted_and_applied_later(settings, serv
     finally:
         cut_off.engine.dispose()
     assert services.inbox.outcome(inbox_id) is None and services.queue.get_jobs() == []
-    services.queue.enqueue(drain_inbox)  # what `rq cron` does every 30 s once Redis is back
+    services.queue.enqueue(drain_inbox)  # what wiring/cron.py does every 30 s once Redis is back
     run_jobs(services)
     assert services.inbox.outcome(inbox_id)["outcome"] == "applied"
 

@@ -28,7 +28,7 @@ def worker_env(settings, fake):
             "API_TOKEN": settings.api_token, "SECRET_KEY": "x", "SHIPROCKET_WEBHOOK_TOKEN": "x",
             "TWILIO_ACCOUNT_SID": SID, "TWILIO_AUTH_TOKEN": TOKEN, "TWILIO_API_BASE_URL": fake.base_url,
             "TWILIO_WHATSAPP_FROM": "whatsapp:+14155238886", "TWILIO_TEMPLATE_OUT_FOR_DELIVERY": "HXofd",
-            "NOTIFICATION_LEASE_SECONDS": "2", "PYTHONDONTWRITEBYTECODE": "1"}
+            "NOTIFICATION_LEASE_SECONDS": "2", "ORDERLINE_ENV": "development", "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def procfile_worker(env, burst=False):
@@ -68,7 +68,7 @@ def test_killed_mid_send_then_restarted_sends_exactly_once(settings, demo):
         deadline = time.time() + 90
         status = "sending"
         while status != "sent" and time.time() < deadline:
-            # What `rq cron` does every 30 s in production: re-dispatch whatever is due.
+            # What wiring/cron.py does every 30 s in production: re-dispatch whatever is due.
             svc.queue.enqueue(dispatch_due)
             procfile_worker(env, burst=True).wait(120)
             with svc.sessions() as s:
@@ -128,7 +128,7 @@ def test_killed_mid_batch_then_restarted_applies_every_event_once(settings, demo
         assert svc.inbox.pending() == len(targets)  # nothing of the batch was committed
         assert {svc.orders.get(oid).status for oid, _ in targets} == {"in_transit"} and fake.messages == []
 
-        svc.queue.enqueue(drain_inbox)  # what `rq cron` does every 30 s
+        svc.queue.enqueue(drain_inbox)  # what wiring/cron.py does every 30 s
         deadline = time.time() + 120
         while (svc.inbox.pending() or len(fake.messages) < len(targets)) and time.time() < deadline:
             procfile_worker(env, burst=True).wait(120)

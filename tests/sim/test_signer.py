@@ -12,7 +12,8 @@ FORM = {"MessageSid": "SM" + "a" * 32, "From": "whatsapp:+919000000001", "Body":
 
 
 def dev(**changes) -> Settings:
-    return Settings(twilio_auth_token="sign-me", public_base_url="https://abc123.ngrok-free.app/", **changes)
+    return Settings(**{"twilio_auth_token": "sign-me", "public_base_url": "https://abc123.ngrok-free.app/",
+                       "orderline_env": "development", **changes})
 
 
 @pytest.mark.parametrize("path", ["/twilio/whatsapp", "/twilio/voice/agent/pin?try=2"])
@@ -35,7 +36,7 @@ def test_no_signing_when_the_simulator_is_off_or_without_a_token():
     with pytest.raises(SigningRefused, match="SIMULATOR_ENABLED=false"):
         signature_headers(dev(simulator_enabled=False), "/twilio/whatsapp", FORM)
     with pytest.raises(SigningRefused, match="TWILIO_AUTH_TOKEN"):
-        signature_headers(Settings(twilio_auth_token=""), "/twilio/whatsapp", FORM)
+        signature_headers(dev(twilio_auth_token=""), "/twilio/whatsapp", FORM)
 
 
 def test_the_app_accepts_what_the_simulator_signs(app, services):

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from rq import SimpleWorker
-
-from wiring.worker import bound as bound_services
+from wiring.jobs import SERIALIZER
+from wiring.worker import Worker, bound as bound_services
 
 
 def settle(services: Any) -> None:
@@ -15,7 +14,7 @@ def settle(services: Any) -> None:
 
 
 def run_jobs(services: Any) -> None:
-    """Every queued job, once (a burst), in this process, bound to `services`."""
+    """Every queued job, once (a burst), in this process, bound to `services`, with the Procfile's worker class."""
     settle(services)
     with bound_services(services):
-        SimpleWorker([services.queue], connection=services.redis).work(burst=True)
+        Worker([services.queue], connection=services.redis, serializer=SERIALIZER).work(burst=True)

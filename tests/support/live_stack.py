@@ -150,7 +150,7 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
         twilio_whatsapp_from="whatsapp:+14155238886",
         twilio_api_base_url=fake.base_url, public_base_url=PUBLIC_BASE_URL,
         shiprocket_webhook_token="live-sr-" + uuid.uuid4().hex[:8], secret_key="live-secret",
-        rasa_timeout=30.0)  # a cold Rasa on a busy machine; the holding path has its own tests
+        rasa_timeout=30.0, orderline_env="development")  # a cold Rasa on a busy machine; the holding path has its own tests
     services = Services.build(settings, Clock())
     services.redis.flushdb()
     report = import_orders(services.sessions, demo_orders(services.clock.now()), actor="seed")

@@ -1,0 +1,50 @@
+"""Sign-in throttling: a fixed window per client address and per agent name, counted in Redis.
+
+It runs before the password check. That check is scrypt (about 32 MiB and tens of
+milliseconds each), so a refused attempt must cost neither, or guessing doubles as a way to
+exhaust memory. Every attempt counts, not only failures: counting up front means a burst of
+parallel guesses cannot all get past the limit before the first of them has failed.
+
+One SET NX EX plus INCR per key does it, so this is not Flask-Limiter: the limit needs the
+agent name from the posted form, not just the route and address, and no new dependency.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import redis
+
+
+@dataclass(frozen=True)
+class Window:
+    attempts: int
+    seconds: int
+
+
+# Sessions last a shift, so agents rarely sign in; an office behind one address still fits.
+PER_ADDRESS = Window(attempts=30, seconds=15 * 60)
+# Guessing one agent's password from many addresses: ten tries per quarter hour in all.
+PER_NAME = Window(attempts=10, seconds=15 * 60)
+PREFIX = "console:throttle:"
+
+
+def spend(cache: redis.Redis, key: str, window: Window) -> int:
+    """Count one attempt against `key`: 0 if it may go ahead, else the seconds until the window ends."""
+    pipe = cache.pipeline()  # MULTI/EXEC: the window's expiry is set once, by its first attempt
+    pipe.set(key, 0, ex=window.seconds, nx=True)
+    pipe.incr(key)
+    pipe.ttl(key)
+    _, count, ttl = pipe.execute()
+    return 0 if count <= window.attempts else max(int(ttl), 1)
+
+
+def sign_in_wait(cache: redis.Redis, address: str, name: str) -> int:
+    """Seconds this sign-in attempt must wait (0: check the password now).
+
+    Raises:
+        redis.RedisError: Redis is unreachable (the caller refuses the attempt).
+    """
+    wait = spend(cache, f"{PREFIX}address:{address}", PER_ADDRESS)
+    if wait:
+        return wait
+    return spend(cache, f"{PREFIX}name:{name.strip().lower()}", PER_NAME)

@@ -1,0 +1,9 @@
+"""Gunicorn reads ./gunicorn.conf.py by itself, in the master, before it logs or forks a worker.
+
+Checking the settings here makes an unsafe production stop with one line and a non-zero exit.
+Left to the app factory, the check would fail in each worker, which gunicorn respawns forever.
+(The Procfile's `web:` line holds the server options.)
+"""
+from wiring.startup import settings_or_exit
+
+settings_or_exit()
