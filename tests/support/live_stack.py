@@ -27,6 +27,7 @@ from orderline.demo import demo_orders
 from orderline.importer import import_orders
 from orderline.settings import ROOT, Settings
 from tests.support.fake_twilio import FakeTwilio
+from tools.tracker_env import tracker_parts
 from wiring import create_app
 from wiring import Services
 
@@ -67,6 +68,7 @@ class LiveStack:
     actions_url: str
     fake: FakeTwilio
     workdir: Path
+    tracker_url: str  # Rasa's SQL tracker store, as tools/tracker_env.py places it beside the app's DB
     procs: list[subprocess.Popen] = field(default_factory=list)
     _server: Any = None
 
@@ -123,15 +125,18 @@ def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, o
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
+    # endpoints.yml's stores: the SQL tracker store where production puts it for this DATABASE_URL,
+    # the Redis lock store.
+    tracker_url = tracker_parts(db_url)["RASA_TRACKER_URL"]
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         f"action_endpoint:\n  url: http://127.0.0.1:{actions_port}/webhook\n"
-        f"tracker_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n"
+        f"tracker_store:\n  type: SQL\n  url: {tracker_url}\n"
         f"lock_store:\n  type: redis\n  url: 127.0.0.1\n  port: 6379\n  db: {redis_db}\n  key_prefix: live{workdir.name[-6:]}\n")
     env = {**os.environ, "ORDER_SERVICE_URL": settings.order_service_url, "API_TOKEN": settings.api_token,
            "REDIS_URL": settings.redis_url, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,
-                      f"http://127.0.0.1:{actions_port}", fake, workdir, _server=server)
+                      f"http://127.0.0.1:{actions_port}", fake, workdir, tracker_url, _server=server)
     try:
         actions_log = open(log_dir / "actions.log", "w")
         stack.procs.append(subprocess.Popen(
