@@ -84,12 +84,13 @@ test: setup models/.trained test-rasa test-app
 test-rasa: $(RASA_VENV)/.ok models/.trained
 	$(RASA) data validate --domain $(DOMAIN) --quiet
 	$(RASA_VENV)/bin/pytest -q tests/actions
+	$(RASA_VENV)/bin/pytest -q tests/rasa_boot
 	$(RASA) test core --stories tests/stories --model models/orderline.tar.gz --out results/stories \
 	  --fail-on-prediction-errors --no-plot --quiet
 
 # The app: every package, on SQLite and PostgreSQL, with real Redis, Rasa and browsers where needed.
 test-app: $(VENV)/.ok models/.trained lint-imports
-	$(VENV)/bin/pytest -q tests --ignore=tests/actions
+	$(VENV)/bin/pytest -q tests --ignore=tests/actions --ignore=tests/rasa_boot
 
 # The layers of docs/architecture.md, checked: the core imports no adapter, adapters don't import each other.
 lint-imports: $(VENV)/.ok

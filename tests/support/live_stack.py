@@ -32,6 +32,7 @@ from wiring import create_app
 from wiring import Services
 
 RASA_BIN = ROOT / ".venv-rasa" / "bin" / "rasa"
+RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 MODEL = ROOT / "models" / "orderline.tar.gz"
 REDIS_DB = os.environ.get("LIVE_STACK_REDIS_DB", "13")
 TWILIO_SID, TWILIO_TOKEN = "AC" + "7" * 32, "live-stack-twilio-token"
@@ -144,7 +145,7 @@ def start_live_stack(log_dir: Optional[Path] = None, redis_db: str = REDIS_DB, o
             cwd=ROOT, env=env, stdout=actions_log, stderr=subprocess.STDOUT))
         rasa_log = open(log_dir / "rasa.log", "w")
         stack.procs.append(subprocess.Popen(
-            [str(RASA_BIN), "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
+            [str(RASA_PY), "-m", "rasa_boot", "run", "--enable-api", "--port", str(rasa_port), "--model", str(MODEL),
              "--endpoints", str(endpoints), "--interface", "127.0.0.1"],
             cwd=ROOT, env=env, stdout=rasa_log, stderr=subprocess.STDOUT))
         wait_http(f"{stack.actions_url}/health", 120, stack.procs[0])
