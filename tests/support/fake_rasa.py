@@ -2,8 +2,7 @@
 
 Tests use it to prove who Rasa heard (and that it heard nothing during a handoff), and to
 make Rasa slow. It is a real HTTP server on a free loopback port, not a patched client.
-It also answers the tracker (`GET /conversations/<sender>/tracker`) with the latest message
-it heard from that sender and the intent `parse` gives it, like Rasa's `latest_message`.
+It also parses a text (`POST /model/parse`) with the intent `parse` gives it, as Rasa's NLU does.
 """
 from __future__ import annotations
 
@@ -44,9 +43,9 @@ class FakeRasa:
         self.delay = 0.0
         self.reply: Callable[[dict[str, Any]], list[dict[str, Any]]] = default_reply
         self.parse: Callable[[str], dict[str, Any]] = default_parse
-        self.tracker_calls: list[str] = []
-        self.tracker_delay = 0.0
-        self.tracker_status = 200
+        self.parse_calls: list[str] = []
+        self.parse_delay = 0.0
+        self.parse_status = 200
         self.lock = threading.Lock()
         self._server: Any = None
         self.app = self._build()
@@ -86,21 +85,16 @@ class FakeRasa:
                 self.events.append((sender, request.get_json(force=True)))
             return jsonify({"sender_id": sender})
 
-        @app.get("/conversations/<sender>/tracker")
-        def tracker(sender: str):
+        @app.post("/model/parse")
+        def model_parse():
+            text = str(request.get_json(force=True).get("text") or "")
             with self.lock:
-                self.tracker_calls.append(sender)
-            if self.tracker_delay:
-                time.sleep(self.tracker_delay)
-            with self.lock:
-                heard = [c for c in self.calls if c.get("sender") == sender]
-            if self.tracker_status != 200:
-                return jsonify({"status": "failure"}), self.tracker_status
-            latest: dict[str, Any] = {}
-            if heard:
-                text = str(heard[-1].get("message") or "")
-                latest = {"text": text, "intent": self.parse(text), "entities": []}
-            return jsonify({"sender_id": sender, "latest_message": latest, "paused": False})
+                self.parse_calls.append(text)
+            if self.parse_delay:
+                time.sleep(self.parse_delay)
+            if self.parse_status != 200:
+                return jsonify({"status": "failure"}), self.parse_status
+            return jsonify({"text": text, "intent": self.parse(text), "entities": []})
 
         @app.get("/")
         def root():
