@@ -104,6 +104,7 @@ bench: setup models/.trained
 	$(VENV)/bin/python bench/notifications.py
 	$(VENV)/bin/python bench/whatsapp_turn.py
 	$(VENV)/bin/python bench/ivr_turns.py
+	$(VENV)/bin/python bench/turn_growth.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) models/*.tar.gz models/.trained
