@@ -88,12 +88,13 @@ test: setup models/.trained test-rasa test-app
 test-rasa: $(RASA_VENV)/.ok models/.trained
 	$(RASA) data validate --domain $(DOMAIN) --quiet
 	$(RASA_VENV)/bin/pytest -q tests/actions
+	$(RASA_VENV)/bin/pytest -q tests/rasa_gate
 	$(RASA) test core --stories tests/stories --model models/orderline.tar.gz --out results/stories \
 	  --fail-on-prediction-errors --no-plot --quiet
 
 # The app: every package, on SQLite and PostgreSQL, with real Redis, Rasa and browsers where needed.
 test-app: $(VENV)/.ok models/.trained lint-imports
-	$(VENV)/bin/pytest -q tests --ignore=tests/actions
+	$(VENV)/bin/pytest -q tests --ignore=tests/actions --ignore=tests/rasa_gate
 
 # The layers of docs/architecture.md, checked: the core imports no adapter, adapters don't import each other.
 lint-imports: $(VENV)/.ok
@@ -107,6 +108,7 @@ bench: setup models/.trained
 	$(VENV)/bin/python bench/notifications.py
 	$(VENV)/bin/python bench/whatsapp_turn.py
 	$(VENV)/bin/python bench/ivr_turns.py
+	$(VENV)/bin/python bench/turn_growth.py
 
 clean:
 	rm -rf $(VENV) $(RASA_VENV) models/*.tar.gz models/.trained

@@ -64,24 +64,25 @@ class RasaClient:
             raise AssistantUnavailable("Rasa answered with invalid JSON") from exc
         return [to_message(m) for m in payload if isinstance(m, dict)]
 
-    def latest_parse(self, sender: str, timeout: float = 1.0) -> Optional[Parse]:
-        """The intent of the sender's latest message, read from the tracker; None on any failure.
+    def parse(self, text: str, timeout: float = 1.0) -> Optional[Parse]:
+        """The intent Rasa's NLU finds in `text` (`POST /model/parse`); None on any failure.
 
-        The channel answers with the bot's messages only, so the parse is fetched after the
-        turn. `include_events=NONE` keeps the answer small: no event history.
+        The channel answers with the bot's messages only, so the parse is asked for after the
+        turn. Not from the tracker: Rasa loads a tracker with every session the sender ever had, so
+        that read grew with the customer's history; this one costs the same every time.
         """
         try:
-            resp = self.http.get(f"{self.base_url}/conversations/{sender}/tracker",
-                                 params={"include_events": "NONE", **self.auth}, timeout=timeout)
+            resp = self.http.post(f"{self.base_url}/model/parse", json={"text": text},
+                                  params=self.auth, timeout=timeout)
         except requests.RequestException as exc:
-            log.info("Rasa tracker for %s unavailable: %s", sender, exc)
+            log.info("Rasa parse unavailable: %s", exc)
             return None
         if resp.status_code != 200:
-            log.info("Rasa tracker for %s answered HTTP %s", sender, resp.status_code)
+            log.info("Rasa parse answered HTTP %s", resp.status_code)
             return None
         try:
-            latest = resp.json().get("latest_message") or {}
-            intent = latest.get("intent") or {}
+            parsed = resp.json() or {}
+            intent = parsed.get("intent") or {}
             name, confidence = intent.get("name"), intent.get("confidence")
         except (ValueError, AttributeError):
             return None
@@ -89,7 +90,7 @@ class RasaClient:
             return None
         if isinstance(confidence, bool) or not isinstance(confidence, (int, float)):
             confidence = None
-        return Parse(text=str(latest.get("text") or ""), intent=name[:40],
+        return Parse(text=str(parsed.get("text") or ""), intent=name[:40],
                      confidence=None if confidence is None else min(max(float(confidence), 0.0), 1.0))
 
     def resume(self, sender: str) -> bool:

@@ -1,7 +1,7 @@
 """Store what the assistant understood in a customer's message, for the operations dashboard.
 
-Rasa's REST channel answers with the bot's messages only, so after a turn the parse is read
-from the tracker (`Assistant.latest_parse`) and written onto the inbound message. This is
+Rasa's REST channel answers with the bot's messages only, so after a turn the text's parse is
+asked for (`Assistant.parse`) and written onto the inbound message. This is
 bookkeeping: it must never delay or break a reply, nor hold a web worker's thread. So in a web
 process it runs on a small pool of background threads of its own, fed through a bounded queue;
 when the queue is full (Rasa overloaded) the intent is dropped and logged, not waited for.
@@ -21,8 +21,8 @@ from orderline.ports import Assistant, Parse
 from orderline.conversations import ConversationStore
 
 log = logging.getLogger(__name__)
-# A loaded Rasa can take seconds to answer even this small read; only a background thread waits.
-TRACKER_TIMEOUT = 5.0
+# A loaded Rasa can take seconds to answer even this small request; only a background thread waits.
+PARSE_TIMEOUT = 5.0
 THREADS = 4
 QUEUE_LIMIT = 500
 
@@ -32,17 +32,15 @@ _started_in: Optional[int] = None  # the pid that owns the threads (gunicorn for
 
 
 def record_parse(rasa: Assistant, store: ConversationStore, message_id: int, sender: str, text: str,
-                 timeout: float = TRACKER_TIMEOUT) -> Optional[Parse]:
-    """Read the sender's latest parse and store it on `message_id` if it is the parse of `text`.
+                 timeout: float = PARSE_TIMEOUT) -> Optional[Parse]:
+    """Ask the assistant what `text` (what `sender` said in `message_id`) means, and store it there.
 
-    The text check matters: if the customer's next message reached Rasa first, the tracker's
-    latest message is that one, and its intent must not be written on this message.
+    The parse of the text itself, not the tracker's latest message: it costs the same however long
+    the sender's history, and a customer's next message racing in cannot lend it its intent.
     """
-    parse = rasa.latest_parse(sender, timeout=timeout)
+    parse = rasa.parse(text, timeout=timeout)
     if parse is None:
-        return None
-    if parse.text.strip() != text.strip():
-        log.info("tracker of %s has moved on; intent of message %s not recorded", sender, message_id)
+        log.info("no parse for message %s from %s; intent not recorded", message_id, sender)
         return None
     store.set_intent(message_id, parse.intent, parse.confidence)
     return parse

@@ -23,7 +23,7 @@ class BotMessage:
 
 @dataclass(frozen=True)
 class Parse:
-    """What the NLU made of a sender's latest message."""
+    """What the NLU makes of a customer's message."""
 
     text: str
     intent: str
@@ -37,8 +37,8 @@ class Assistant(Protocol):
              timeout: Optional[float] = None) -> list[BotMessage]:
         """One user turn; raises AssistantUnavailable."""
 
-    def latest_parse(self, sender: str, timeout: float = 1.0) -> Optional[Parse]:
-        """The intent of the sender's latest message, or None."""
+    def parse(self, text: str, timeout: float = 1.0) -> Optional[Parse]:
+        """The intent the assistant finds in `text`, or None."""
 
     def resume(self, sender: str) -> bool:
         """Let the assistant answer this sender again after a person handed the conversation back."""

@@ -34,6 +34,9 @@ def rasa_argv(args: Sequence[str], env: Mapping[str, str]) -> list[str]:
 
 def main() -> None:
     sys.argv = rasa_argv(sys.argv[1:], os.environ)
+    from rasa_gate import action_results
+
+    action_results.install()  # each action answer checked by a validator built once (docs/benchmarks.md)
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

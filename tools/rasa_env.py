@@ -15,6 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from orderline.settings import Settings  # noqa: E402
 from tools.redis_env import redis_parts  # noqa: E402
+from tools.tracker_env import prepare_tracker_store, tracker_parts  # noqa: E402
 
 ROLES = ("rasa", "actions")
 
@@ -22,8 +23,8 @@ ROLES = ("rasa", "actions")
 def rasa_side_env(settings: Settings, role: str) -> dict[str, str]:
     """The environment the `role` process needs (see docs/security.md for who holds which secret)."""
     if role == "rasa":
-        return {**redis_parts(settings.redis_url), "RASA_CHANNEL_SECRET": settings.rasa_channel_secret,
-                "RASA_AUTH_TOKEN": settings.rasa_auth_token, "ACTION_SERVER_TOKEN": settings.action_server_token,
+        return {**redis_parts(settings.redis_url), **tracker_parts(settings.database_url),
+                "RASA_CHANNEL_SECRET": settings.rasa_channel_secret, "RASA_AUTH_TOKEN": settings.rasa_auth_token, "ACTION_SERVER_TOKEN": settings.action_server_token,
                 "ACTION_ENDPOINT_URL": settings.action_endpoint_url, "RASA_BIND_HOST": settings.rasa_bind_host}
     if role == "actions":
         return {"ACTION_SERVER_TOKEN": settings.action_server_token, "ACTIONS_BIND_HOST": settings.actions_bind_host,
@@ -34,5 +35,8 @@ def rasa_side_env(settings: Settings, role: str) -> dict[str, str]:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in ROLES:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(ROLES)}")
-    for key, value in rasa_side_env(Settings.from_env(), sys.argv[1]).items():
+    settings = Settings.from_env()
+    if sys.argv[1] == "rasa":
+        prepare_tracker_store(settings.database_url)  # the SQL tracker store's file or schema
+    for key, value in rasa_side_env(settings, sys.argv[1]).items():
         print(f"export {key}={shlex.quote(value)}")

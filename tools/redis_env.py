@@ -1,7 +1,7 @@
 """Print shell exports that split REDIS_URL for Rasa's endpoints.yml (REDIS_HOST/PORT/DB/PASSWORD).
 
-Rasa's redis tracker and lock stores take host, port and db separately; Orderline's one
-setting is REDIS_URL. Usage: eval "$(python tools/redis_env.py)"
+Rasa's Redis lock store takes host, port and db separately; Orderline's one setting is
+REDIS_URL. (The tracker store is SQL: tools/tracker_env.py.) Usage: eval "$(python tools/redis_env.py)"
 """
 from __future__ import annotations
 

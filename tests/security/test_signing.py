@@ -86,10 +86,10 @@ def test_each_rasa_side_process_gets_only_the_secrets_it_uses():
 def test_the_client_signs_its_turns_and_sends_its_token(fake_rasa):
     good = RasaClient(fake_rasa.base_url, channel_secret=fake_rasa.secret, auth_token=fake_rasa.token)
     assert good.send("+919000000099", "hi", META)[0].text.startswith("Hi!")
-    assert good.latest_parse("+919000000099").intent == "greet" and good.resume("+919000000099")
+    assert good.parse("hi").intent == "greet" and good.resume("+919000000099")
 
     forger = RasaClient(fake_rasa.base_url, channel_secret="guessed", auth_token="guessed")
     with pytest.raises(AssistantUnavailable, match="401"):
         forger.send("+919000000003", "where is my order", {**META, "phone": "+919000000003"})
-    assert forger.latest_parse("+919000000099") is None and not forger.resume("+919000000099")
+    assert forger.parse("hi") is None and not forger.resume("+919000000099")
     assert [c["sender"] for c in fake_rasa.heard()] == ["+919000000099"]

@@ -2,8 +2,8 @@
 
 Tests use it to prove who Rasa heard (and that it heard nothing during a handoff), and to
 make Rasa slow. It is a real HTTP server on a free loopback port, not a patched client.
-It also answers the tracker (`GET /conversations/<sender>/tracker`) with the latest message
-it heard from that sender and the intent `parse` gives it, like Rasa's `latest_message`.
+It also parses a text (`POST /model/parse`) with the intent `parse` gives it, as Rasa's NLU does,
+and answers the tracker (`GET /conversations/<sender>/tracker`) with whether the sender is paused.
 Like the real one, it refuses a turn the app did not sign (with rasa_gate.signing, the code
 Rasa runs) and an API call without the token: tests' settings carry SECRET and TOKEN.
 Like Rasa, a `pause` event mutes a sender (their messages are heard and answered with
@@ -58,9 +58,9 @@ class FakeRasa:
         self.delay = 0.0
         self.reply: Callable[[dict[str, Any]], list[dict[str, Any]]] = default_reply
         self.parse: Callable[[str], dict[str, Any]] = default_parse
-        self.tracker_calls: list[str] = []
-        self.tracker_delay = 0.0
-        self.tracker_status = 200
+        self.parse_calls: list[str] = []
+        self.parse_delay = 0.0
+        self.parse_status = 200
         self.paused: set[str] = set()
         self.lock = threading.Lock()
         self._server: Any = None
@@ -94,7 +94,7 @@ class FakeRasa:
 
         @app.before_request
         def api_token():
-            if request.path.startswith("/conversations/") and request.args.get("token") != self.token:
+            if request.path.startswith(("/conversations/", "/model/")) and request.args.get("token") != self.token:
                 return jsonify({"status": "failure", "reason": "NotAuthenticated"}), 401
             return None
 
@@ -123,21 +123,20 @@ class FakeRasa:
                         self.paused.discard(sender)
             return jsonify({"sender_id": sender})
 
+        @app.post("/model/parse")
+        def model_parse():
+            text = str(request.get_json(force=True).get("text") or "")
+            with self.lock:
+                self.parse_calls.append(text)
+            if self.parse_delay:
+                time.sleep(self.parse_delay)
+            if self.parse_status != 200:
+                return jsonify({"status": "failure"}), self.parse_status
+            return jsonify({"text": text, "intent": self.parse(text), "entities": []})
+
         @app.get("/conversations/<sender>/tracker")
         def tracker(sender: str):
-            with self.lock:
-                self.tracker_calls.append(sender)
-            if self.tracker_delay:
-                time.sleep(self.tracker_delay)
-            with self.lock:
-                heard = [c for c in self.calls if c.get("sender") == sender]
-            if self.tracker_status != 200:
-                return jsonify({"status": "failure"}), self.tracker_status
-            latest: dict[str, Any] = {}
-            if heard:
-                text = str(heard[-1].get("message") or "")
-                latest = {"text": text, "intent": self.parse(text), "entities": []}
-            return jsonify({"sender_id": sender, "latest_message": latest, "paused": sender in self.paused})
+            return jsonify({"sender_id": sender, "paused": sender in self.paused})
 
         @app.get("/")
         def root():

@@ -32,8 +32,9 @@ from orderline.importer import import_orders
 from bot.rasa_client import CHANNEL_PATH, signed_turn
 from orderline.settings import ROOT, Settings
 from tests.support.fake_twilio import FakeTwilio
-from tests.support.redis_db import rasa_stores
+from tests.support.redis_db import redis_parts_yml
 from tools.rasa_env import rasa_side_env
+from tools.tracker_env import prepare_tracker_store, tracker_parts
 from wiring import create_app
 from wiring import Services
 
@@ -73,6 +74,7 @@ class LiveStack:
     actions_url: str
     fake: FakeTwilio
     workdir: Path
+    tracker_url: str  # Rasa's SQL tracker store, as tools/tracker_env.py places it beside the app's DB
     procs: list[subprocess.Popen] = field(default_factory=list)
     rasa_command: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
@@ -159,14 +161,19 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
     server = make_server("127.0.0.1", app_port, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
-    # endpoints.yml with this stack's own tracker key prefix; the secrets stay in the environment.
+    # endpoints.yml: the SQL tracker store where production puts it for this DATABASE_URL
+    # (tools/tracker_env.py), the Redis lock store with this stack's own key prefix; the secrets
+    # stay in the environment.
+    tracker_url = tracker_parts(db_url)["RASA_TRACKER_URL"]
+    prepare_tracker_store(db_url)
     endpoints = workdir / "endpoints.yml"
     endpoints.write_text(
         "action_endpoint:\n  url: ${ACTION_ENDPOINT_URL}\n  headers:\n    Authorization: Bearer ${ACTION_SERVER_TOKEN}\n"
-        + rasa_stores(redis_url, f"live{workdir.name[-6:]}"))
+        f"tracker_store:\n  type: SQL\n  url: {tracker_url}\n"
+        + redis_parts_yml("lock_store", redis_url, f"live{workdir.name[-6:]}"))
     base_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,
-                      f"http://127.0.0.1:{actions_port}", fake, workdir, _server=server,
+                      f"http://127.0.0.1:{actions_port}", fake, workdir, tracker_url, _server=server,
                       env={**base_env, **rasa_side_env(settings, "rasa")},
                       rasa_command=[str(RASA_PYTHON), "-m", "rasa_gate.serve", "--enable-api", "--port", str(rasa_port),
                                     "--model", str(MODEL), "--endpoints", str(endpoints)])

@@ -151,11 +151,16 @@ def claim_db(server: Optional[str] = None, label: str = "", ttl: int = TTL, dbs:
     return claimed
 
 
+def redis_parts_yml(store: str, url: str, key_prefix: str) -> str:
+    """An endpoints.yml Redis store (`tracker_store` or `lock_store`) on the database `url` names."""
+    parts = urlsplit(url)
+    body = (f"  type: redis\n  url: {parts.hostname or 'localhost'}\n  port: {parts.port or 6379}\n"
+            f"  db: {parts.path.lstrip('/') or 0}\n  key_prefix: {key_prefix}\n")
+    if parts.password:
+        body += f"  password: {json.dumps(parts.password)}\n"
+    return f"{store}:\n{body}"
+
+
 def rasa_stores(url: str, key_prefix: str) -> str:
     """endpoints.yml's Redis tracker and lock stores on the database `url` names (Rasa takes the parts)."""
-    parts = urlsplit(url)
-    store = (f"  type: redis\n  url: {parts.hostname or 'localhost'}\n  port: {parts.port or 6379}\n"
-             f"  db: {parts.path.lstrip('/') or 0}\n  key_prefix: {key_prefix}\n")
-    if parts.password:
-        store += f"  password: {json.dumps(parts.password)}\n"
-    return f"tracker_store:\n{store}lock_store:\n{store}"
+    return redis_parts_yml("tracker_store", url, key_prefix) + redis_parts_yml("lock_store", url, key_prefix)
