@@ -10,10 +10,10 @@ from rq.registry import ScheduledJobRegistry
 
 from bot import routing
 from orderline.handback import mark_key
-from orderline.models import Agent
 from tests.support.whatsapp import PHONE
 from tests.support.fake_rasa import resume_events
 from orderline.escalations import OpenEscalation
+from tests.support.agents import add_agent
 
 
 def bodies(resp) -> list[str]:
@@ -28,11 +28,7 @@ def handed_back_while_rasa_was_down(whatsapp, services, fake_rasa):
     whatsapp("hi")
     fake_rasa.paused.add(PHONE)  # what the handoff action's ConversationPaused does
     esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="general", channel="whatsapp"))
-    with services.sessions() as s:
-        agent = Agent(name="asha", password_hash="x")
-        s.add(agent)
-        s.commit()
-        agent_id = agent.id
+    agent_id = add_agent(services.sessions)
     services.escalations.claim(esc["id"], agent_id)
     fake_rasa.stop()
     _, resumed = services.handback.resolve(esc["id"], agent_id, "handed_back")

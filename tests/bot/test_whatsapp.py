@@ -14,6 +14,7 @@ from orderline.models import Agent, Conversation, Message
 from tests.support.whatsapp import PHONE, PUBLIC, TOKEN, bodies, closed_port, signed_post, tuned, twilio_form
 from edge.twilio_auth import sign
 from orderline.escalations import OpenEscalation
+from tests.support.agents import add_agent
 
 
 def conversation(services, phone=PHONE) -> Conversation:
@@ -219,11 +220,7 @@ def test_handoff_mutes_the_bot_with_one_note_then_resumes(whatsapp, services, fa
     assert sum(1 for e in events if e == {"type": "message", "phone": PHONE, "direction": "in",
                                           "channel": "whatsapp"}) == 3
 
-    with services.sessions() as s:
-        agent = Agent(name="asha", password_hash="x")
-        s.add(agent)
-        s.commit()
-        agent_id = agent.id
+    agent_id = add_agent(services.sessions)
     services.escalations.claim(esc["id"], agent_id)
     assert bodies(whatsapp("ok thanks")) == []  # still one note per escalation
     assert len(fake_rasa.heard()) == 1

@@ -6,9 +6,9 @@ import pytest
 
 from orderline.clock import Clock
 from orderline.escalations import EscalationService, priority_for, reason_for
-from orderline.models import Agent
 from tests.support.values import NOW
 from orderline.escalations import OpenEscalation
+from tests.support.agents import add_agent
 
 PHONE = "+919000000001"
 OTHER = "+919000000003"
@@ -23,11 +23,7 @@ def escalations(services):
 
 @pytest.fixture
 def agent_id(services):
-    with services.sessions() as s:
-        agent = Agent(name="asha", password_hash="x")
-        s.add(agent)
-        s.commit()
-        return agent.id
+    return add_agent(services.sessions)
 
 
 def open_on(escalations, phone, channel="whatsapp"):

@@ -7,9 +7,9 @@ import pytest
 
 from bot.rasa_client import RasaClient
 from orderline.handback import MAX_RETRY, HandBack, mark_key, retry_delay
-from orderline.models import Agent
 from tests.support.fake_rasa import SECRET, TOKEN, resume_events
 from orderline.escalations import OpenEscalation
+from tests.support.agents import add_agent
 
 PHONE = "+919000000001"
 
@@ -29,11 +29,7 @@ def handback(services, fake_rasa, scheduled):
 @pytest.fixture
 def escalation(services):
     """An escalation a person claimed, with the assistant's conversation paused (as the handoff action does)."""
-    with services.sessions() as s:
-        agent = Agent(name="asha", password_hash="x")
-        s.add(agent)
-        s.commit()
-        agent_id = agent.id
+    agent_id = add_agent(services.sessions)
     esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="delivery"))
     services.escalations.claim(esc["id"], agent_id)
     return esc["id"], agent_id
