@@ -18,7 +18,7 @@ from console.queue import queue_items
 from orderline.conversations import events_channel
 from orderline.escalations import REASONS
 from orderline.phones import InvalidPhone, normalise_phone
-from edge.jsonapi import BadJson, error, json_body
+from edge.jsonapi import BadJson, error, json_body, plain
 from console.deps import deps
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,7 @@ def api_queue():
     reason = request.args.get("reason") or None
     if reason not in (None, *REASONS):
         return error(422, "validation_error", "reason is one of " + ", ".join(REASONS))
-    items = queue_items(deps(), reason)
-    for item in items:
-        item["url"] = url_for("console.conversation", phone=item["phone"])
+    items = [dict(plain(e), url=url_for("console.conversation", phone=e.phone)) for e in queue_items(deps(), reason)]
     return jsonify(escalations=items, agent=current_user.name)
 
 
@@ -41,7 +39,7 @@ def api_queue():
 def api_conversation(phone: str):
     phone = _phone(phone)
     svc = deps()
-    return jsonify(phone=phone, state=svc.conversations.state(phone), escalation=actions.latest_escalation(svc, phone),
+    return jsonify(phone=phone, state=svc.conversations.state(phone), escalation=plain(actions.latest_escalation(svc, phone)),
                    transcript=svc.conversations.transcript(phone))
 
 

@@ -20,7 +20,7 @@ def queue():
     if reason not in (None, *REASONS):
         reason = None
     everyone = queue_items(deps())
-    items = [e for e in everyone if reason is None or e["reason"] == reason]
+    items = [e for e in everyone if reason is None or e.reason == reason]
     return render_template("console/queue.html", items=items, reason=reason, reasons=REASONS,
                            counts=reason_counts(everyone))
 
@@ -31,7 +31,7 @@ def escalation(esc_id: int):
         esc = deps().escalations.get(esc_id)
     except EscalationNotFound:
         abort(404)
-    return redirect(url_for("console.conversation", phone=esc["phone"]))
+    return redirect(url_for("console.conversation", phone=esc.phone))
 
 
 @bp.get("/conversations/<phone>")
@@ -60,7 +60,7 @@ def resend_notification(notification_id: int):
 @bp.post("/escalations/<int:esc_id>/claim")
 def claim(esc_id: int):
     outcome = actions.claim(deps(), current_user, esc_id, takeover=request.form.get("takeover") == "1")
-    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
+    return back(outcome, outcome.escalation.phone if outcome.escalation else None)
 
 
 @bp.post("/conversations/<phone>/reply")
@@ -78,13 +78,13 @@ def note(phone: str):
 @bp.post("/escalations/<int:esc_id>/resolve")
 def resolve(esc_id: int):
     outcome = actions.resolve(deps(), current_user, esc_id, "resolved")
-    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
+    return back(outcome, outcome.escalation.phone if outcome.escalation else None)
 
 
 @bp.post("/escalations/<int:esc_id>/handback")
 def hand_back(esc_id: int):
     outcome = actions.resolve(deps(), current_user, esc_id, "handed_back")
-    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
+    return back(outcome, outcome.escalation.phone if outcome.escalation else None)
 
 
 def back(outcome: actions.Outcome, phone: Optional[str]) -> Any:

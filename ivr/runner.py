@@ -126,9 +126,9 @@ class CallRunner:
                                              direction="note")
         if session is not None and session.escalation_id:
             esc = self.c.escalations.get(session.escalation_id)
-            if esc["status"] in ("open", "claimed") and esc["call_sid"] == call_sid:
+            if esc.active and esc.call_sid == call_sid:
                 # open() on an active escalation appends the note instead of opening another.
-                self.c.escalations.open(OpenEscalation(phone, reason=esc["reason"], channel="voice", note=text))
+                self.c.escalations.open(OpenEscalation(phone, reason=esc.reason, channel="voice", note=text))
 
     # -- one turn ----------------------------------------------------------------------------
     def _play(self, session: CallSession, event: Event, record_prompt: bool = True) -> str:
@@ -200,7 +200,7 @@ class CallRunner:
                 log.warning("call %s has no usable caller ID; queued without an escalation", session.call_sid)
                 return session
             esc, _ = self.c.escalations.open(effect.command())
-            return replace(session, escalation_id=esc["id"])
+            return replace(session, escalation_id=esc.id)
         else:
             raise TypeError(f"not an effect: {effect!r}")
         return session

@@ -52,7 +52,7 @@ class HandBack:
         is retried in the background). Raises what `EscalationService.resolve` raises.
         """
         esc = self.escalations.resolve(esc_id, agent_id, resolution)
-        return esc, self.resume(esc["phone"])
+        return esc, self.resume(esc.phone)
 
     def resume(self, phone: str) -> bool:
         """Un-pause the assistant for `phone` now, or mark it and start a retry."""

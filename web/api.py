@@ -8,7 +8,7 @@ from orderline import ownership
 from orderline.errors import DomainError
 from orderline.phones import InvalidPhone
 from orderline.present import order_dict
-from edge.jsonapi import BadJson, domain_error, error, json_body, json_bytes
+from edge.jsonapi import BadJson, domain_error, error, json_body, json_bytes, plain
 from edge import deps as adapter_deps
 from web import commands
 from web.bearer import bearer_ok
@@ -106,9 +106,9 @@ def ndr(ref: str):
 @bp.post("/escalations")
 def open_escalation():
     escalation, created = deps().escalations.open(commands.open_escalation(json_body()))
-    return jsonify(escalation=escalation, created=created), 201 if created else 200
+    return jsonify(escalation=plain(escalation), created=created), 201 if created else 200
 
 
 @bp.get("/escalations")
 def list_escalations():
-    return jsonify(escalations=deps().escalations.list(request.args.get("status", "open")))
+    return jsonify(escalations=plain(deps().escalations.list(request.args.get("status", "open"))))

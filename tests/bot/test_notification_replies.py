@@ -36,7 +36,7 @@ def test_low_csat_opens_a_complaint_and_mutes_the_bot(whatsapp, services, fake_r
     replies = bodies(whatsapp("1 parcel was wet", phone=phone))
     assert any("sorry" in r.lower() for r in replies)
     [esc] = services.escalations.list("open")
-    assert (esc["reason"], esc["order_id"], esc["note"]) == ("complaint", oid, "CSAT 1/5: parcel was wet")
+    assert (esc.reason, esc.order_id, esc.note) == ("complaint", oid, "CSAT 1/5: parcel was wet")
     assert services.conversations.state(phone) == "waiting_for_agent"
     assert fake_rasa.heard() == []
 

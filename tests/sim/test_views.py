@@ -163,7 +163,7 @@ def test_silence_ends_in_the_queue_and_hanging_up_leaves_it(client, live, demo, 
     left = call(client, f"/{turn['call_sid']}/hangup", {})
     assert left["state"] == "ended"
     [esc] = services.escalations.list()
-    assert esc["channel"] == "voice" and esc["phone"] == STRANGER
+    assert esc.channel == "voice" and esc.phone == STRANGER
 
 
 def test_typed_speech_reaches_the_assistant(client, live, demo, fake_rasa):
