@@ -19,7 +19,7 @@ CVV_RE = re.compile(r"\b(cvv2?|cvc2?|cv2|card verification (?:value|code)|securi
 CODE = r"\d(?:[ .-]?\d){3,7}"
 OTP_RE = re.compile(
     r"\b(otp|one[ -]?time[ -]?pass(?:word|code)?|verification code|auth(?:entication)? code|upi pin|"
-    rf"m?pin|password|passcode)\b([^\d\n]{{0,20}}?)({CODE})\b", re.I)
+    rf"m?pin(?![\s-]*codes?\b)|password|passcode)\b([^\d\n]{{0,20}}?)({CODE})\b", re.I)  # "pin code" is an address
 OTP_AFTER_RE = re.compile(rf"(?<![\d.-])\b({CODE})\b(\s+(?:is\s+)?(?:my\s+|the\s+)?(?:otp|one[ -]?time password))\b",
                           re.I)
 
