@@ -23,6 +23,19 @@ class Limit:
     lock: int
 
 
+def count(cache: redis.Redis, key: str, window: int) -> tuple[int, int]:
+    """One more in `key`'s fixed window of `window` seconds: the count so far, and the seconds left.
+
+    One SET NX EX plus INCR in MULTI/EXEC: the window's expiry is set once, by its first count.
+    """
+    pipe = cache.pipeline()
+    pipe.set(key, 0, ex=window, nx=True)
+    pipe.incr(key)
+    pipe.ttl(key)
+    _, n, ttl = pipe.execute()
+    return int(n), int(ttl)
+
+
 Scope = tuple[str, Limit]  # a key naming what is counted (a caller, a line, an order) and its limit
 
 
@@ -65,11 +78,8 @@ class Lockout:
         return int(self.cache.get(self._count(key)) or 0)
 
     def _spend(self, key: str, limit: Limit) -> int:
-        pipe = self.cache.pipeline()  # MULTI/EXEC: the window's expiry is set once, by its first attempt
-        pipe.set(self._count(key), 0, ex=limit.window, nx=True)
-        pipe.incr(self._count(key))
-        _, count = pipe.execute()
-        if count <= limit.failures:
+        n, _ = count(self.cache, self._count(key), limit.window)
+        if n <= limit.failures:
             return 0
         self.cache.set(self._lock(key), 1, ex=limit.lock)
         return limit.lock
