@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import redis
 
+from orderline import lockout
+
 
 @dataclass(frozen=True)
 class Window:
@@ -30,12 +32,8 @@ PREFIX = "console:throttle:"
 
 def spend(cache: redis.Redis, key: str, window: Window) -> int:
     """Count one attempt against `key`: 0 if it may go ahead, else the seconds until the window ends."""
-    pipe = cache.pipeline()  # MULTI/EXEC: the window's expiry is set once, by its first attempt
-    pipe.set(key, 0, ex=window.seconds, nx=True)
-    pipe.incr(key)
-    pipe.ttl(key)
-    _, count, ttl = pipe.execute()
-    return 0 if count <= window.attempts else max(int(ttl), 1)
+    n, ttl = lockout.count(cache, key, window.seconds)
+    return 0 if n <= window.attempts else max(ttl, 1)
 
 
 def sign_in_wait(cache: redis.Redis, address: str, name: str) -> int:

@@ -88,19 +88,19 @@ def reschedule(ref: str):
 
 @bp.post("/orders/<ref>/cancel")
 def cancel(ref: str):
-    body = json_body()
+    body = commands.customer_words(json_body())
     return jsonify(present(deps().orders.cancel(ref, str(body.get("reason") or ""), actor())))
 
 
 @bp.post("/orders/<ref>/return")
 def request_return(ref: str):
-    body = json_body()
+    body = commands.customer_words(json_body())
     return jsonify(present(deps().orders.request_return(ref, body.get("kind"), body.get("reason"), actor()))), 201
 
 
 @bp.post("/orders/<ref>/ndr")
 def ndr(ref: str):
-    return jsonify(present(deps().orders.record_ndr(ref, json_body(), actor()))), 201
+    return jsonify(present(deps().orders.record_ndr(ref, commands.customer_words(json_body()), actor()))), 201
 
 
 @bp.post("/escalations")

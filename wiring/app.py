@@ -18,6 +18,7 @@ from edge import twilio_auth
 from edge.deps import install
 from edge.jsonapi import error
 from edge.sessions import BrowserSessions
+from ivr.agent_line import AgentGate
 from ivr.config import voice_config
 from ivr.runner import Collaborators
 from ivr.session import SessionStore
@@ -52,9 +53,11 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     install(app, message_status.bp, svc.sender)
     install(app, console.bp, ConsoleDeps(svc.sessions, svc.clock, svc.escalations, svc.conversations, svc.orders,
                                          svc.sender, svc.notifier, svc.handback, svc.redis, svc.engine))
+    voice = voice_config(settings)
     install(app, ivr.bp, Collaborators(svc.orders, svc.conversations, svc.escalations, svc.rasa, svc.handback, svc.sender,
-                                       SessionStore(svc.redis), svc.clock, voice_config(settings),
-                                       partial(remember_language, svc.sessions)))
+                                       SessionStore(svc.redis), svc.clock, voice,
+                                       partial(remember_language, svc.sessions),
+                                       AgentGate.of(svc.redis, voice.agent_pin, voice.agent_numbers)))
     install(app, sim.bp, SimDeps(settings, svc.sessions, svc.clock, svc.orders, svc.conversations, svc.redis,
                                  partial(routing.offered_buttons, svc.redis)))
     cli.register(app, svc)
