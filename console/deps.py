@@ -24,7 +24,8 @@ class NotificationDesk(Protocol):
 
     def resend(self, notification_id: int, actor: str) -> Any: ...
 
-    def send_tracking(self, order_id: str, actor: str) -> Any: ...
+    def tracking_message(self, order_id: str) -> Any:
+        """The shipped message for the order (`.phone`, `.text`, `.template`), or None without an AWB."""
 
 
 @dataclass(frozen=True)

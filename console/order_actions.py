@@ -19,12 +19,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Callable, Optional
 
+from sqlalchemy.orm import Session
+
 from console.actions import Outcome, active_escalation, claim
 from console.agents import AgentUser
 from console.deps import ConsoleDeps
 from orderline.errors import EscalationNotFound, InvalidInput, OrderNotFound, RuleViolation
-from orderline.models import Order, OrderStatus
-from orderline.orders import ADDRESS_LIMITS
+from orderline.models import AuditLog, Order, OrderStatus
+from orderline.orders import ADDRESS_LIMITS, in_transaction
 from orderline.rules import reschedule_window
 
 ACTIONS = ("cancel", "reschedule", "address", "tracking", "return")
@@ -96,13 +98,26 @@ def _address(svc: ConsoleDeps, agent: AgentUser, order: Order, form: dict[str, A
 
 
 def _tracking(svc: ConsoleDeps, agent: AgentUser, order: Order, form: dict[str, Any]) -> Outcome:
-    sent = svc.notifier.send_tracking(order.order_id, agent.author)
+    """The notifier's shipped message (with its template outside the window), sent now as the agent."""
+    message = svc.notifier.tracking_message(order.order_id)
+    if message is None:
+        return Outcome(False, "tracking_not_trackable", "There is nothing to track yet: the order has no AWB.")
+    sent = svc.sender.send(message.phone, message.text, author=agent.author, template=message.template)
+    _audit(svc, agent, order, "tracking_resent", {"message_id": sent.message_id, "status": sent.status})
     messages = {"sent": "Tracking details sent over WhatsApp.",
                 "outbox": "Tracking details written to the local outbox (Twilio is not configured).",
-                "not_trackable": "There is nothing to track yet: the order has no AWB.",
                 "retrying": "Twilio did not take the tracking message yet; it will be retried."}
-    message = messages.get(sent.status, f"Tracking details not sent: {sent.reason or sent.status}.")
-    return Outcome(sent.status in ("sent", "outbox", "retrying"), "tracking_" + sent.status, message)
+    text = messages.get(sent.status, f"Tracking details not sent: {sent.reason or sent.status}.")
+    return Outcome(sent.status in messages, "tracking_" + sent.status, text)
+
+
+def _audit(svc: ConsoleDeps, agent: AgentUser, order: Order, action: str, changes: dict[str, Any]) -> None:
+    """An audit row for an action that is a send, not an order change (those audit themselves)."""
+    def work(session: Session) -> None:
+        session.add(AuditLog(actor=agent.author, entity="order", entity_id=order.order_id, action=action,
+                             changes=changes))
+
+    in_transaction(svc.sessions, work)
 
 
 def _return(svc: ConsoleDeps, agent: AgentUser, order: Order, form: dict[str, Any]) -> Outcome:

@@ -33,7 +33,6 @@ NOTES = Notification.__table__
 class Outcome:
     status: str
     retry_in: Optional[int] = None  # seconds, when the job should run again
-    reason: Optional[str] = None  # why a send was refused or failed
 
 
 class Notifier:
@@ -129,26 +128,15 @@ class Notifier:
         template = Template(content_sid, rendered.variables) if content_sid else None
         return Outgoing(order.customer.phone, rendered.text, author=author, template=template)
 
-    def send_tracking(self, order_id: str, actor: str) -> Outcome:
-        """An agent's "resend tracking": the shipped message (courier, AWB, link) again, now; audited.
-
-        `not_trackable` when the order has no AWB yet; otherwise the send's status (sent, outbox,
-        refused, retrying, failed). The message is the agent's, so the transcript shows who sent it.
-        """
+    def tracking_message(self, order_id: str) -> Optional[Outgoing]:
+        """The shipped message (courier, AWB, link) for `order_id`, with its template, for an agent to
+        send again now; None when the order has no AWB yet. The caller sends it (and owns its retries)."""
         with self.factory() as session:
             order = session.scalars(select(Order).where(Order.order_id == order_id).options(
                 joinedload(Order.customer), joinedload(Order.shipment), joinedload(Order.payment))).unique().one_or_none()
             if order is None or order.shipment is None or not order.shipment.awb:
-                return Outcome("not_trackable")
-            outgoing = self._message("shipped", order, actor)
-        result = self.sender.send_many([outgoing])[0]
-
-        def work(session: Session) -> None:
-            session.add(AuditLog(actor=actor[:100], entity="order", entity_id=order_id, action="tracking_resent",
-                                 changes={"message_id": result.message_id, "status": result.status}))
-
-        in_transaction(self.factory, work)
-        return Outcome(result.status, reason=result.reason)
+                return None
+            return self._message("shipped", order, "notifier:shipped")
 
     def _settled(self, settle: list[dict], notification_id: int, status: str, reason: Optional[str],
                  **values) -> Outcome:  # type: ignore[no-untyped-def]

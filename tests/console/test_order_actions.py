@@ -17,6 +17,7 @@ CONV = f"/agent/conversations/{PHONE}"
 API_CONV = f"/agent/api/conversations/{PHONE}"
 NDR_PHONE = "+919000000002"  # OL-100231: delivery failed (COD)
 REPLY_SID = "HX" + "a" * 32
+SHIPPED_SID = "HX" + "b" * 32
 
 
 @pytest.fixture
@@ -25,7 +26,7 @@ def settings(settings, tmp_path):
     canned = tmp_path / "canned.txt"
     canned.write_text("Comments before the first title are ignored.\n\n# Greeting\nHi! Looking into it now.\n\n"
                       "# Reattempt booked\nA new delivery attempt is booked.\nKeep your phone on.\n", encoding="utf-8")
-    return dataclasses.replace(settings, templates=(("agent_reply", REPLY_SID),), canned_replies_file=str(canned))
+    return dataclasses.replace(settings, templates=(("agent_reply", REPLY_SID), ("shipped", SHIPPED_SID)), canned_replies_file=str(canned))
 
 
 def order_audit(services, order_id: str) -> list[tuple[str, str]]:
@@ -122,6 +123,18 @@ def test_resend_tracking_sends_the_courier_and_link_as_the_agent(as_asha, servic
     api = post_json(as_asha, f"{API_CONV}/orders/OL-100221/tracking")
     assert api.status_code != 200 and api.json["result"] == "tracking_not_trackable"
     assert len(fake_twilio.sent_to(PHONE)) == 1
+
+
+def test_resend_tracking_outside_the_window_uses_the_shipped_template(as_asha, services, open_escalation,
+                                                                     fake_twilio):
+    open_escalation(inbound=None)
+    awb = services.orders.get("OL-100201").shipment.awb
+    resp = post_json(as_asha, f"{API_CONV}/orders/OL-100201/tracking")
+    assert resp.status_code == 200 and resp.json["result"] == "tracking_sent", resp.json
+    sent = fake_twilio.wait_for(PHONE, 1)
+    assert [(m["body"], m["content_sid"]) for m in sent] == [(None, SHIPPED_SID)]
+    variables = json.loads(sent[0]["content_variables"])
+    assert (variables["2"], variables["5"]) == ("OL-100201", awb)
 
 
 def test_start_a_return(as_asha, services, open_escalation):
