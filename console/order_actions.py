@@ -30,7 +30,6 @@ from orderline.orders import ADDRESS_LIMITS, in_transaction
 from orderline.rules import reschedule_window
 
 ACTIONS = ("cancel", "reschedule", "address", "tracking", "return")
-RETURN_KINDS = ("return", "exchange", "replacement")
 
 
 def act(svc: ConsoleDeps, agent: AgentUser, phone: str, ref: str, action: str, form: dict[str, Any]) -> Outcome:
