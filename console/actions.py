@@ -17,9 +17,11 @@ from orderline.escalations import ACTIVE, EscalationRecord
 from edge.jsonapi import plain
 from orderline.models import Conversation, Escalation
 from orderline.phones import normalise_phone
+from orderline.ports import Template
 from console.deps import ConsoleDeps
 
 MAX_TEXT = 1600  # Twilio's limit for one WhatsApp body
+MAX_TEMPLATE_TEXT = 1000  # a template variable's limit, with room for the template's own words
 
 HANDED_BACK_TEXT = ("You're back with our assistant. Ask me anything about your order, "
                     "or type 'agent' whenever you want a person again.")
@@ -57,7 +59,11 @@ def claim(svc: ConsoleDeps, agent: AgentUser, esc_id: int, takeover: bool = Fals
 
 
 def reply(svc: ConsoleDeps, agent: AgentUser, phone: str, text: str) -> Outcome:
-    """Send the agent's text over WhatsApp; the sender decides (consent, 24-hour window)."""
+    """Send the agent's text over WhatsApp; the sender decides (consent, 24-hour window).
+
+    Outside the window the text goes in the approved agent-reply template when one is
+    configured (TWILIO_TEMPLATE_AGENT_REPLY); without one the sender refuses it.
+    """
     text = (text or "").strip()
     if not text:
         return Outcome(False, "invalid", "Write a reply first.")
@@ -66,14 +72,20 @@ def reply(svc: ConsoleDeps, agent: AgentUser, phone: str, text: str) -> Outcome:
     esc = active_escalation(svc, phone)
     if esc is None:
         return Outcome(False, "not_allowed", "The bot has this conversation; there is no open escalation to reply on.")
+    template = reply_template(svc, esc, text)
+    as_template = template is not None and not svc.conversations.window_open(phone)
+    if as_template and len(template.variables["3"]) > MAX_TEMPLATE_TEXT:  # type: ignore[union-attr]
+        return Outcome(False, "invalid", f"The 24-hour window is closed, so the reply goes in the approved template, "
+                                         f"which takes at most {MAX_TEMPLATE_TEXT} characters.")
     claimed = claim(svc, agent, esc.id)
     if not claimed.ok:
         return claimed
-    result = svc.sender.send(phone, text, author=agent.author)
+    result = svc.sender.send(phone, text, author=agent.author, template=template)
     if result.status in ("sent", "outbox", "retrying"):
         svc.escalations.mark_first_reply(esc.id)
     messages = {
-        "sent": "Sent over WhatsApp.",
+        "sent": ("Sent over WhatsApp in the approved template (the 24-hour window is closed)." if as_template
+                 else "Sent over WhatsApp."),
         "outbox": "Not sent: Twilio is not configured, so the reply went to the local outbox.",
         "refused": f"Not sent: {result.reason}.",
         "retrying": f"Twilio did not take it yet ({result.reason}); it will be retried automatically.",
@@ -81,7 +93,21 @@ def reply(svc: ConsoleDeps, agent: AgentUser, phone: str, text: str) -> Outcome:
     }
     return Outcome(result.ok, result.status, messages.get(result.status, f"Send status: {result.status}."),
                    svc.escalations.get(esc.id), {"message_id": result.message_id, "sid": result.sid,
+                                                    "template": as_template,
                                                     "reason": result.reason})
+
+
+def reply_template(svc: ConsoleDeps, esc: dict[str, Any], text: str) -> Optional[Template]:
+    """The agent-reply template for `text` (used only outside the window), or None when none is configured.
+
+    Variables: 1 the customer's first name, 2 the escalation's order id, 3 the reply on one
+    line (WhatsApp refuses line breaks in a template variable).
+    """
+    if not svc.reply_template:
+        return None
+    first = (esc.get("customer_name") or "").split()
+    return Template(svc.reply_template, {"1": first[0] if first else "there", "2": esc.get("order_id") or "",
+                                         "3": " ".join(text.split())})
 
 
 def note(svc: ConsoleDeps, agent: AgentUser, phone: str, text: str) -> Outcome:

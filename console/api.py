@@ -12,8 +12,8 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from console import actions, bp, streams
-from console.auth import is_api
+from console import actions, bp, order_actions, streams
+from console.auth import is_api, throttled
 from console.queue import queue_items
 from orderline.conversations import events_channel
 from orderline.escalations import REASONS
@@ -49,6 +49,7 @@ def api_claim(esc_id: int):
 
 
 @bp.post("/api/conversations/<phone>/reply")
+@throttled
 def api_reply(phone: str):
     return _answer(actions.reply(deps(), current_user, _phone(phone), str(json_body().get("text") or "")))
 
@@ -56,6 +57,25 @@ def api_reply(phone: str):
 @bp.post("/api/conversations/<phone>/note")
 def api_note(phone: str):
     return _answer(actions.note(deps(), current_user, _phone(phone), str(json_body().get("text") or "")))
+
+
+@bp.post("/api/conversations/<phone>/orders/<ref>/<action>")
+@throttled
+def api_order_action(phone: str, ref: str, action: str):
+    """JSON twin of the order panel's forms; the body holds the form's fields."""
+    body = {k: v for k, v in json_body().items() if isinstance(v, str)}
+    return _answer(order_actions.act(deps(), current_user, _phone(phone), ref, action, body))
+
+
+@bp.post("/api/escalations/<int:esc_id>/assign")
+@throttled
+def api_assign(esc_id: int):
+    return _answer(order_actions.reassign(deps(), current_user, esc_id, str(json_body().get("agent") or "")))
+
+
+@bp.get("/api/canned-replies")
+def api_canned_replies():
+    return jsonify(replies=[{"title": r.title, "text": r.text} for r in deps().canned_replies()])
 
 
 @bp.post("/api/escalations/<int:esc_id>/resolve")

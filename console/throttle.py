@@ -27,6 +27,9 @@ class Window:
 PER_ADDRESS = Window(attempts=30, seconds=15 * 60)
 # Guessing one agent's password from many addresses: ten tries per quarter hour in all.
 PER_NAME = Window(attempts=10, seconds=15 * 60)
+# An agent's changes to orders, assignments and sends from the console: generous for a person at
+# a keyboard, small enough that a stolen session or a runaway script cannot cancel a catalogue.
+PER_AGENT_ACTIONS = Window(attempts=30, seconds=60)
 PREFIX = "console:throttle:"
 
 
@@ -46,3 +49,12 @@ def sign_in_wait(cache: redis.Redis, address: str, name: str) -> int:
     if wait:
         return wait
     return spend(cache, f"{PREFIX}name:{name.strip().lower()}", PER_NAME)
+
+
+def action_wait(cache: redis.Redis, agent_id: int) -> int:
+    """Seconds this agent must wait before another order action (0: go ahead).
+
+    Raises:
+        redis.RedisError: Redis is unreachable (the caller refuses the action).
+    """
+    return spend(cache, f"{PREFIX}actions:{agent_id}", PER_AGENT_ACTIONS)

@@ -6,7 +6,8 @@ from typing import Any, Optional
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from console import actions, bp
+from console import actions, bp, order_actions
+from console.auth import throttled
 from console.queue import conversation_context, queue_items, reason_counts
 from orderline.escalations import REASONS
 from orderline.errors import EscalationNotFound
@@ -40,7 +41,32 @@ def conversation(phone: str):
     ctx = conversation_context(deps(), phone, request.args.get("order"))
     order = ctx.get("order")
     ctx["notifications"] = deps().notifier.for_order(order["order_id"]) if order else []
+    ctx["canned_replies"] = deps().canned_replies()
+    ctx["reply_template"] = bool(deps().reply_template)
+    ctx["agents_on_shift"] = deps().assignments.on_shift()
+    ctx["reschedule_days"] = order_actions.reschedule_days(deps().clock.today())
     return render_template("console/conversation.html", **ctx)
+
+
+@bp.post("/conversations/<phone>/orders/<ref>/<action>")
+@throttled
+def order_action(phone: str, ref: str, action: str):
+    """Cancel, reschedule, change the address, resend tracking or start a return (console.order_actions)."""
+    phone = phone_or_404(phone)
+    outcome = order_actions.act(deps(), current_user, phone, ref, action, request.form.to_dict())
+    if outcome.result == "not_found":
+        abort(404)
+    flash(outcome.message, "ok" if outcome.ok else ("warn" if outcome.result == "conflict" else "error"))
+    return redirect(url_for("console.conversation", phone=phone, order=outcome.details.get("order_id")))
+
+
+@bp.post("/escalations/<int:esc_id>/assign")
+@throttled
+def assign(esc_id: int):
+    outcome = order_actions.reassign(deps(), current_user, esc_id, request.form.get("agent", ""))
+    if outcome.result == "not_found":
+        abort(404)
+    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
 
 
 @bp.post("/notifications/<int:notification_id>/resend")
@@ -64,6 +90,7 @@ def claim(esc_id: int):
 
 
 @bp.post("/conversations/<phone>/reply")
+@throttled
 def reply(phone: str):
     phone = phone_or_404(phone)
     return back(actions.reply(deps(), current_user, phone, request.form.get("text", "")), phone)

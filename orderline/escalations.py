@@ -8,6 +8,7 @@ from typing import Any, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from orderline.assignment import least_loaded
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.errors import ClaimConflict, EscalationNotFound, InvalidInput, RuleViolation
@@ -70,7 +71,8 @@ class EscalationService:
             esc = Escalation(conversation=conv, reason=cmd.reason, intent=cmd.intent,
                              confidence=cmd.confidence, channel=cmd.channel, order_id=cmd.order_id,
                              priority=cmd.priority, note=cmd.note, call_sid=cmd.call_sid,
-                             callback_requested=cmd.callback_requested, created_at=self.clock.now())
+                             callback_requested=cmd.callback_requested, created_at=self.clock.now(),
+                             assignee_id=least_loaded(session, self.clock.now()))
             session.add(esc)
             if conv.state == ConversationState.BOT.value:
                 self.store.set_state(session, conv, ConversationState.WAITING_FOR_AGENT)
@@ -95,7 +97,8 @@ class EscalationService:
     def get(self, esc_id: int) -> EscalationRecord:
         with self.factory() as session:
             esc = session.scalars(select(Escalation).where(Escalation.id == esc_id)
-                                  .options(joinedload(Escalation.conversation), joinedload(Escalation.agent))).one_or_none()
+                                  .options(joinedload(Escalation.conversation), joinedload(Escalation.agent),
+                                           joinedload(Escalation.assignee))).one_or_none()
             if esc is None:
                 raise EscalationNotFound(f"no escalation {esc_id}")
             return EscalationRecord.of(esc, self.clock)
@@ -107,7 +110,8 @@ class EscalationService:
         with self.factory() as session:
             rows = session.scalars(
                 select(Escalation).where(Escalation.status.in_(statuses))
-                .options(joinedload(Escalation.conversation), joinedload(Escalation.agent))
+                .options(joinedload(Escalation.conversation), joinedload(Escalation.agent),
+                         joinedload(Escalation.assignee))
                 .order_by(Escalation.priority, Escalation.created_at).limit(500)).all()
             return [EscalationRecord.of(e, self.clock) for e in rows]
 
@@ -269,6 +273,7 @@ class EscalationRecord:
     call_sid: Optional[str]
     callback_requested: bool
     agent: Optional[str]  # the holder's name
+    assignee: Optional[str]  # who the queue gave it to (auto-assignment or an override)
     conversation_state: str
     created_at: datetime
     claimed_at: Optional[datetime]
@@ -290,6 +295,7 @@ class EscalationRecord:
                    phone=e.conversation.phone, customer_name=e.conversation.profile_name, order_id=e.order_id,
                    priority=e.priority, status=e.status, note=e.note, call_sid=e.call_sid,
                    callback_requested=e.callback_requested, agent=e.agent.name if e.agent else None,
+                   assignee=e.assignee.name if e.assignee else None,
                    conversation_state=e.conversation.state, created_at=e.created_at.astimezone(clock.tz),
                    claimed_at=local(e.claimed_at), first_reply_at=local(e.first_reply_at),
                    resolved_at=local(e.resolved_at), resolution=e.resolution,

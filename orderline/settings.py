@@ -59,6 +59,8 @@ class Settings:
     notification_lease_seconds: int = 60
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.
     templates: tuple[tuple[str, str], ...] = ()
+    # The seller's canned replies for agents (docs/console.md); empty: canned_replies.txt here.
+    canned_replies_file: str = ""
     # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
     # 0: the peer is the client and the header is ignored (anyone can write it).
     trusted_proxies: int = 0
@@ -167,6 +169,12 @@ class Settings:
     @property
     def template_map(self) -> dict[str, str]:
         return dict(self.templates)
+
+    @property
+    def canned_replies_path(self) -> Path:
+        """CANNED_REPLIES_FILE, relative paths from the project root."""
+        path = Path(self.canned_replies_file or "canned_replies.txt")
+        return path if path.is_absolute() else ROOT / path
 
     @property
     def sqlalchemy_url(self) -> str:
