@@ -97,7 +97,7 @@ def reply(svc: ConsoleDeps, agent: AgentUser, phone: str, text: str) -> Outcome:
                                                     "reason": result.reason})
 
 
-def reply_template(svc: ConsoleDeps, esc: dict[str, Any], text: str) -> Optional[Template]:
+def reply_template(svc: ConsoleDeps, esc: EscalationRecord, text: str) -> Optional[Template]:
     """The agent-reply template for `text` (used only outside the window), or None when none is configured.
 
     Variables: 1 the customer's first name, 2 the escalation's order id, 3 the reply on one
@@ -105,8 +105,8 @@ def reply_template(svc: ConsoleDeps, esc: dict[str, Any], text: str) -> Optional
     """
     if not svc.reply_template:
         return None
-    first = (esc.get("customer_name") or "").split()
-    return Template(svc.reply_template, {"1": first[0] if first else "there", "2": esc.get("order_id") or "",
+    first = (esc.customer_name or "").split()
+    return Template(svc.reply_template, {"1": first[0] if first else "there", "2": esc.order_id or "",
                                          "3": " ".join(text.split())})
 
 

@@ -66,7 +66,7 @@ def assign(esc_id: int):
     outcome = order_actions.reassign(deps(), current_user, esc_id, request.form.get("agent", ""))
     if outcome.result == "not_found":
         abort(404)
-    return back(outcome, outcome.escalation["phone"] if outcome.escalation else None)
+    return back(outcome, outcome.escalation.phone if outcome.escalation else None)
 
 
 @bp.post("/notifications/<int:notification_id>/resend")

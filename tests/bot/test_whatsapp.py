@@ -267,7 +267,7 @@ def test_rasa_down_holds_then_hands_off(whatsapp, services, fake_twilio, worker)
     assert job.return_value().startswith("escalated:")
     # (not active_for: on SQLite it nests two BEGIN IMMEDIATE sessions and waits 30 s on itself)
     [esc] = services.escalations.list("open")
-    assert esc.phone == PHONE and job.return_value() == f"escalated:{esc['id']}"
+    assert esc.phone == PHONE and job.return_value() == f"escalated:{esc.id}"
     assert (esc.reason, esc.intent, esc.channel, esc.status) == ("general", None, "whatsapp", "open")
     assert services.conversations.state(PHONE) == "waiting_for_agent"
     [sent] = fake_twilio.wait_for(PHONE, 1)

@@ -28,7 +28,7 @@ def messages(services, **where):
 def test_claim_moves_the_conversation_to_the_agent(as_asha, services, open_escalation):
     esc = open_escalation()
     assert services.conversations.state(PHONE) == "waiting_for_agent"
-    page = post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
+    page = post_form(as_asha, f"/agent/escalations/{esc.id}/claim")
     assert page.status_code == 200 and b"You have claimed this conversation" in page.data
     got = services.escalations.get(esc.id)
     assert got.status == "claimed" and got.agent == "asha"
@@ -37,15 +37,15 @@ def test_claim_moves_the_conversation_to_the_agent(as_asha, services, open_escal
 
 def test_another_agents_claim_needs_an_explicit_takeover(as_asha, as_ravi, services, open_escalation):
     esc = open_escalation()
-    post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
+    post_form(as_asha, f"/agent/escalations/{esc.id}/claim")
 
-    page = post_form(as_ravi, f"/agent/escalations/{esc['id']}/claim")
+    page = post_form(as_ravi, f"/agent/escalations/{esc.id}/claim")
     assert b"Claimed by asha" in page.data and b"Take over from asha" in page.data
     assert services.escalations.get(esc.id).agent == "asha"
-    api = post_json(as_ravi, f"/agent/api/escalations/{esc['id']}/claim")
+    api = post_json(as_ravi, f"/agent/api/escalations/{esc.id}/claim")
     assert api.status_code == 409 and api.json["result"] == "conflict" and api.json["holder"] == "asha"
 
-    page = post_form(as_ravi, f"/agent/escalations/{esc['id']}/claim", {"takeover": "1"})
+    page = post_form(as_ravi, f"/agent/escalations/{esc.id}/claim", {"takeover": "1"})
     assert b"You took this conversation over from asha" in page.data
     assert services.escalations.get(esc.id).agent == "ravi"
     with services.sessions() as session:
@@ -57,10 +57,10 @@ def test_another_agents_claim_needs_an_explicit_takeover(as_asha, as_ravi, servi
 def test_no_action_on_another_agents_conversation_without_takeover(as_asha, as_ravi, services, open_escalation,
                                                                    fake_twilio, fake_rasa):
     esc = open_escalation()
-    post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
+    post_form(as_asha, f"/agent/escalations/{esc.id}/claim")
     for path, data in [(f"{CONV}/reply", {"text": "Hi from Ravi"}), (f"{CONV}/note", {"text": "ravi was here"}),
-                       (f"/agent/escalations/{esc['id']}/resolve", {}),
-                       (f"/agent/escalations/{esc['id']}/handback", {})]:
+                       (f"/agent/escalations/{esc.id}/resolve", {}),
+                       (f"/agent/escalations/{esc.id}/handback", {})]:
         page = post_form(as_ravi, path, data)
         assert b"laimed by asha" in page.data or b"another agent holds" in page.data, path
     assert fake_twilio.sent_to(PHONE) == []
@@ -81,7 +81,7 @@ def test_reply_inside_the_window_is_sent_to_twilio(as_asha, services, open_escal
     row = messages(services, author="agent:asha")[0]
     assert (row.direction, row.channel, row.status, row.twilio_sid) == ("out", "whatsapp", "sent", sent[0]["sid"])
     got = services.escalations.get(esc.id)
-    assert got.agent == "asha" and got.first_reply_at == services.clock.now().isoformat()
+    assert got.agent == "asha" and got.first_reply_at == services.clock.now()
     assert b"your refund was issued today" in page.data  # in the transcript
 
 
@@ -132,23 +132,23 @@ def test_internal_note_is_stored_and_never_sent(as_asha, services, open_escalati
 def test_resolve_gives_the_conversation_back_and_tells_the_customer(as_asha, services, open_escalation,
                                                                     fake_twilio, fake_rasa):
     esc = open_escalation()
-    post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
-    page = post_form(as_asha, f"/agent/escalations/{esc['id']}/resolve")
+    post_form(as_asha, f"/agent/escalations/{esc.id}/claim")
+    page = post_form(as_asha, f"/agent/escalations/{esc.id}/resolve")
     assert b"Resolved; the bot has the conversation again. The customer was told." in page.data
     got = services.escalations.get(esc.id)
     assert (got.status, got.resolution) == ("resolved", "resolved")
     assert services.conversations.state(PHONE) == "bot"
     assert fake_rasa.events == resume_events(PHONE)
     assert [m["body"] for m in fake_twilio.wait_for(PHONE)] == [RESOLVED_TEXT]
-    again = post_form(as_asha, f"/agent/escalations/{esc['id']}/resolve")
+    again = post_form(as_asha, f"/agent/escalations/{esc.id}/resolve")
     assert b"already resolved" in again.data
 
 
 def test_hand_back_returns_the_conversation_to_the_bot(as_asha, services, open_escalation, fake_twilio, fake_rasa):
     esc = open_escalation()
-    post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
+    post_form(as_asha, f"/agent/escalations/{esc.id}/claim")
     post_form(as_asha, f"{CONV}/reply", {"text": "Done, anything else?"})
-    resp = post_json(as_asha, f"/agent/api/escalations/{esc['id']}/handback")
+    resp = post_json(as_asha, f"/agent/api/escalations/{esc.id}/handback")
     assert resp.status_code == 200 and resp.json["result"] == "handed_back"
     assert resp.json["rasa_resumed"] is True and resp.json["customer_notice"] == "sent"
     got = services.escalations.get(esc.id)
@@ -167,7 +167,7 @@ def test_hand_back_still_happens_when_rasa_is_down_and_the_un_pause_is_retried(a
     esc = open_escalation()
     fake_rasa.stop()
     with caplog.at_level(logging.WARNING):
-        page = post_form(as_asha, f"/agent/escalations/{esc['id']}/handback")
+        page = post_form(as_asha, f"/agent/escalations/{esc.id}/handback")
     assert b"Handed back to the bot." in page.data and b"Rasa could not be reached" in page.data
     assert b"retried in the background" in page.data
     assert services.conversations.state(PHONE) == "bot"

@@ -33,7 +33,7 @@ def test_api_actions_need_a_session(client, path):
 
 def test_form_actions_need_a_session(client, services, open_escalation):
     esc = open_escalation()
-    resp = client.post(f"/agent/escalations/{esc['id']}/claim")
+    resp = client.post(f"/agent/escalations/{esc.id}/claim")
     assert resp.status_code == 302 and "/agent/login" in resp.headers["Location"]
     assert services.escalations.get(esc.id).status == "open"
 
@@ -91,9 +91,9 @@ def test_sign_in_without_csrf_token_is_rejected(client, asha):
 
 def test_form_post_without_csrf_is_rejected(as_asha, services, open_escalation):
     esc = open_escalation()
-    resp = as_asha.post(f"/agent/escalations/{esc['id']}/claim")
+    resp = as_asha.post(f"/agent/escalations/{esc.id}/claim")
     assert resp.status_code == 400 and b"expired" in resp.data
-    resp = as_asha.post(f"/agent/escalations/{esc['id']}/claim", data={"csrf_token": "forged"})
+    resp = as_asha.post(f"/agent/escalations/{esc.id}/claim", data={"csrf_token": "forged"})
     assert resp.status_code == 400
     assert services.escalations.get(esc.id).status == "open"
 
@@ -103,7 +103,7 @@ def test_api_post_without_csrf_header_is_rejected(as_asha, services, open_escala
     resp = as_asha.post("/agent/api/conversations/+919000000001/reply", json={"text": "Hello"})
     assert resp.status_code == 400 and resp.json["error"] == "csrf"
     assert fake_twilio.sent_to("+919000000001") == []
-    resp = as_asha.post(f"/agent/api/escalations/{esc['id']}/claim", json={},
+    resp = as_asha.post(f"/agent/api/escalations/{esc.id}/claim", json={},
                         headers={"X-CSRFToken": page_token(as_asha)})
     assert resp.status_code == 200 and resp.json["result"] == "claimed"
 

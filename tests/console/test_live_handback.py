@@ -75,12 +75,12 @@ def test_hand_back_unmutes_the_real_assistant(stack):
     http, csrf = console_session(stack)
     post = lambda path, body=None: http.post(stack.app_url + path, json=body or {}, timeout=30,  # noqa: E731
                                              headers={"X-CSRFToken": csrf})
-    assert post(f"/agent/api/escalations/{esc['id']}/claim").json()["result"] == "claimed"
+    assert post(f"/agent/api/escalations/{esc.id}/claim").json()["result"] == "claimed"
     replied = post(f"/agent/api/conversations/{PHONE}/reply", {"text": "Hello, this is a person. Sorted!"})
     assert replied.json()["result"] == "sent"
     assert any(m["body"] == "Hello, this is a person. Sorted!" for m in stack.fake.wait_for(PHONE, 1))
 
-    back = post(f"/agent/api/escalations/{esc['id']}/handback").json()
+    back = post(f"/agent/api/escalations/{esc.id}/handback").json()
     assert back["result"] == "handed_back" and back["rasa_resumed"] is True
     assert stack.services.conversations.state(PHONE) == "bot"
     tracker = requests.get(f"{stack.rasa_url}/conversations/{PHONE}/tracker", params=stack.rasa_params,
@@ -103,10 +103,10 @@ def test_rasa_down_at_hand_back_then_restarted_the_next_message_is_answered(stac
     http, csrf = console_session(stack)
     post = lambda path, body=None: http.post(stack.app_url + path, json=body or {}, timeout=30,  # noqa: E731
                                              headers={"X-CSRFToken": csrf})
-    assert post(f"/agent/api/escalations/{esc['id']}/claim").json()["result"] == "claimed"
+    assert post(f"/agent/api/escalations/{esc.id}/claim").json()["result"] == "claimed"
     stack.stop_rasa()
     try:
-        back = post(f"/agent/api/escalations/{esc['id']}/handback").json()
+        back = post(f"/agent/api/escalations/{esc.id}/handback").json()
     finally:
         stack.start_rasa()
     assert back["result"] == "handed_back" and back["rasa_resumed"] is False

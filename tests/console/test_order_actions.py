@@ -159,7 +159,7 @@ def test_the_order_panel_offers_what_the_rules_allow(as_asha, services, open_esc
 
 def test_another_agents_claim_blocks_order_actions(as_asha, as_ravi, services, open_escalation):
     esc = open_escalation()
-    post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
+    post_form(as_asha, f"/agent/escalations/{esc.id}/claim")
     resp = post_json(as_ravi, f"{API_CONV}/orders/OL-100221/cancel", {"reason": "ravi tries"})
     assert resp.status_code == 409 and resp.json["result"] == "conflict" and resp.json["holder"] == "asha"
     assert services.orders.get("OL-100221").status == "placed" and order_audit(services, "OL-100221") == []
@@ -247,14 +247,14 @@ def test_reassign_overrides_the_auto_assignment_and_is_audited(as_asha, as_ravi,
     conv = f"/agent/conversations/{PHONES[0]}"
     page = as_asha.get(conv).get_data(as_text=True)
     assert 'id="assign-form"' in page and ">ravi (0 open)</option>" in page
-    page = post_form(as_asha, f"/agent/escalations/{esc['id']}/assign", {"agent": "ravi"}, page=conv)
+    page = post_form(as_asha, f"/agent/escalations/{esc.id}/assign", {"agent": "ravi"}, page=conv)
     assert b"assigned to ravi from asha" in page.data
     assert services.escalations.get(esc.id).assignee == "ravi"
     with services.sessions() as session:
         audit = session.scalars(select(AuditLog).where(AuditLog.entity == "escalation")).one()
     assert (audit.actor, audit.action, audit.changes) == ("agent:asha", "reassigned", {"from": "asha", "to": "ravi"})
-    assert post_json(as_asha, f"/agent/api/escalations/{esc['id']}/assign", {"agent": "nobody"}).status_code == 422
+    assert post_json(as_asha, f"/agent/api/escalations/{esc.id}/assign", {"agent": "nobody"}).status_code == 422
     # A claimed escalation moves by take-over, not by reassigning.
-    post_form(as_ravi, f"/agent/escalations/{esc['id']}/claim")
-    refused = post_json(as_asha, f"/agent/api/escalations/{esc['id']}/assign", {"agent": "asha"})
+    post_form(as_ravi, f"/agent/escalations/{esc.id}/claim")
+    refused = post_json(as_asha, f"/agent/api/escalations/{esc.id}/assign", {"agent": "asha"})
     assert refused.status_code == 409 and services.escalations.get(esc.id).agent == "ravi"

@@ -17,7 +17,7 @@ def test_queue_sorts_by_priority_then_waiting_time_and_filters_by_reason(as_asha
         session.commit()
 
     items = as_asha.get("/agent/api/queue").json["escalations"]
-    assert [e.id for e in items] == [complaint.id, delivery_old.id, delivery_new.id, general.id]
+    assert [e["id"] for e in items] == [complaint.id, delivery_old.id, delivery_new.id, general.id]
     assert items[0]["url"] == "/agent/conversations/+919000000006"
 
     page = as_asha.get("/agent/").get_data(as_text=True)
@@ -26,7 +26,7 @@ def test_queue_sorts_by_priority_then_waiting_time_and_filters_by_reason(as_asha
     assert "waiting <span class=\"wait\" data-seconds=\"1500\">25 min</span>" in page
 
     only = as_asha.get("/agent/api/queue?reason=delivery").json["escalations"]
-    assert [e.id for e in only] == [delivery_old.id, delivery_new.id]
+    assert [e["id"] for e in only] == [delivery_old.id, delivery_new.id]
     filtered = as_asha.get("/agent/?reason=delivery").get_data(as_text=True)
     assert f'data-id="{general.id}"' not in filtered and f'data-id="{delivery_new.id}"' in filtered
     assert as_asha.get("/agent/api/queue?reason=nonsense").status_code == 422
@@ -65,7 +65,7 @@ def test_conversation_with_another_order_selected_and_escalation_redirect(as_ash
     assert len(ids) >= 2, "the demo customer has several orders"
     page = as_asha.get(f"/agent/conversations/{PHONE}?order={ids[1]}").get_data(as_text=True)
     assert f"<h3>{ids[1]} " in page
-    resp = as_asha.get(f"/agent/escalations/{esc['id']}")
+    resp = as_asha.get(f"/agent/escalations/{esc.id}")
     assert resp.status_code == 302 and resp.headers["Location"] == f"/agent/conversations/{PHONE}"
 
 

@@ -56,7 +56,7 @@ def test_no_session_no_action(client, services, escalated):
     assert form.status_code == 302 and "/agent/login" in form.headers["Location"]
     api = client.post(f"{API_CONV}/orders/OL-100221/cancel", json={"reason": "x"})
     assert api.status_code == 401
-    assign = client.post(f"/agent/api/escalations/{escalated['id']}/assign", json={"agent": "asha"})
+    assign = client.post(f"/agent/api/escalations/{escalated.id}/assign", json={"agent": "asha"})
     assert assign.status_code == 401
     assert untouched(services) and services.escalations.get(escalated.id).assignee is None
 
