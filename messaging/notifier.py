@@ -37,8 +37,11 @@ class Outcome:
 
 class Notifier:
     def __init__(self, factory: sessionmaker[Session], sender: WhatsAppSender, clock: Clock,
-                 templates: dict[str, str], lease: timedelta = LEASE) -> None:
+                 templates: dict[str, str], lease: timedelta = LEASE, remedy: str = "refund",
+                 silent_after: timedelta = rules.SILENT_AFTER) -> None:
         self.lease = lease
+        self.remedy = remedy  # what a customer whose parcel was lost or damaged is promised
+        self.silent_after = silent_after
         self.factory = factory
         self.sender = sender
         self.clock = clock
@@ -119,7 +122,7 @@ class Notifier:
         return outcomes
 
     def _outgoing(self, note: Notification) -> Outgoing:
-        rendered = rules.render(note.event, note.order, self.clock)
+        rendered = rules.render(note.event, note.order, self.clock, note.variables, self.remedy)
         content_sid = self.templates.get(note.event)
         template = Template(content_sid, rendered.variables) if content_sid else None
         return Outgoing(note.order.customer.phone, rendered.text, author=f"notifier:{note.event}", template=template)
@@ -211,12 +214,13 @@ class Notifier:
         return self.process(notification_id)
 
     def scan_delays(self) -> list[int]:
-        """Queue 'delayed' notices for shipments late against the promise or silent for 48 h."""
+        """Queue 'delayed' notices for shipments late against the promise (once per new date) or
+        silent for `silent_after` (once per silence)."""
         now = self.clock.now()
 
         def work(session: Session) -> list[int]:
-            for order in rules.delayed_candidates(session, now):
-                rules.queue_notification(session, order, "delayed", now)
+            for delay in rules.delayed_candidates(session, now, self.silent_after):
+                rules.queue_notification(session, delay.order, "delayed", now, delay.variables, delay.key)
             return [e.notification_id for e in events(session, NotificationQueued)]
 
         return in_transaction(self.factory, work)

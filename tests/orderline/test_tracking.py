@@ -163,8 +163,9 @@ def test_a_batch_does_what_one_at_a_time_does(services, demo):
         assert after_batch[key] == after_one[key], key
     assert after_batch["events"] - before[batch]["events"] == after_one["events"] - before[one]["events"]
     assert after_batch["status"] == "delivered" and after_batch["attempts"] == before[batch]["attempts"] + 1
-    assert after_batch["notifications"] == ["delivered", "delivery_failed", "out_for_delivery"]  # one each
-    assert len(queued) == 3  # each recorded on the unit of work
+    # One per piece of news: the reattempt day's out-for-delivery is news again; the duplicate is not.
+    assert after_batch["notifications"] == ["delivered", "delivery_failed", "out_for_delivery", "out_for_delivery"]
+    assert len(queued) == 4  # each recorded on the unit of work
     assert after_batch["version"] > before[batch]["version"]  # ORM writers holding the old row must retry
 
 
