@@ -71,8 +71,8 @@ def escalate_losses(factory: sessionmaker[Session], escalations: EscalationServi
         esc, _ = escalations.open(OpenEscalation(
             loss.phone, reason="delivery", intent=f"parcel_{loss.status}", priority=URGENT, order_id=loss.order_id,
             note=f"Courier reports the parcel {loss.status} ({when}): {loss.words}"))
-        _mark(factory, loss, esc["id"], clock)
-        opened.append(esc["id"])
+        _mark(factory, loss, esc.id, clock)
+        opened.append(esc.id)
     return opened
 
 

@@ -129,13 +129,13 @@ def test_a_lost_parcel_is_escalated_with_the_couriers_words_and_the_customer_get
     [apology] = bodies(fake, phone, oid)
     assert "so sorry" in apology and promise in apology, apology
     assert ("lost your order" if label == "LOST" else "damaged in transit") in apology
-    [esc] = [e for e in svc.escalations.list("open") if e["order_id"] == oid]
-    assert esc["priority"] == 1 and esc["reason"] == "delivery" and esc["phone"] == phone
-    assert f"{label}: Shipment {label.lower()} at hub (Indore_Hub)" in esc["note"], esc["note"]
+    [esc] = [e for e in svc.escalations.list("open") if e.order_id == oid]
+    assert esc.priority == 1 and esc.reason == "delivery" and esc.phone == phone
+    assert f"{label}: Shipment {label.lower()} at hub (Indore_Hub)" in esc.note, esc.note
     assert svc.conversations.state(phone) == "waiting_for_agent"
     svc.jobs.enqueue("escalate_losses")  # the cron's periodic run finds nothing left to do
     run_jobs(svc)
-    assert [e["note"] for e in svc.escalations.list("open") if e["order_id"] == oid] == [esc["note"]]
+    assert [e.note for e in svc.escalations.list("open") if e.order_id == oid] == [esc.note]
     svc.engine.dispose()
 
 

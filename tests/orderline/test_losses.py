@@ -20,15 +20,15 @@ def test_each_loss_is_escalated_once_and_a_second_loss_again(services, demo):
     [first] = escalate_losses(services.sessions, services.escalations, services.clock)
     assert escalate_losses(services.sessions, services.escalations, services.clock) == []  # once per loss
     esc = services.escalations.get(first)
-    assert (esc["priority"], esc["reason"], esc["intent"], esc["order_id"]) == (1, "delivery", "parcel_lost", oid)
-    assert "LOST: Shipment untraceable (Bhiwandi)" in esc["note"]
+    assert (esc.priority, esc.reason, esc.intent, esc.order_id) == (1, "delivery", "parcel_lost", oid)
+    assert "LOST: Shipment untraceable (Bhiwandi)" in esc.note
     services.escalations.resolve(first, None)
     # Found, sent back, and lost again on the way: a new loss, a new escalation.
     apply_tracking(services.sessions, courier(awb, S.RTO_INITIATED, "RTO INITIATED", 29, 9))
     apply_tracking(services.sessions, courier(awb, S.DAMAGED, "DESTROYED", 29, 18, "Destroyed by the courier"))
     [second] = escalate_losses(services.sessions, services.escalations, services.clock)
-    assert second != first and services.escalations.get(second)["intent"] == "parcel_damaged"
-    assert "DESTROYED: Destroyed by the courier" in services.escalations.get(second)["note"]
+    assert second != first and services.escalations.get(second).intent == "parcel_damaged"
+    assert "DESTROYED: Destroyed by the courier" in services.escalations.get(second).note
 
 
 def test_an_order_that_is_not_lost_is_never_escalated(services, demo):

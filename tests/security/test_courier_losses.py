@@ -15,7 +15,7 @@ def lost(awb, ts="28 11 2026 09:40:00", scans=1):
 
 
 def losses(services, oid):
-    return [e for e in services.escalations.list("active") if e["order_id"] == oid]
+    return [e for e in services.escalations.list("active") if e.order_id == oid]
 
 
 def notes(services):
@@ -47,7 +47,7 @@ def test_a_replayed_loss_escalates_once_and_apologises_once(client, services, de
     services.jobs.enqueue("escalate_losses")
     run_jobs(services)
     [escalation] = losses(services, oid)
-    assert escalation["note"].count("Shipment lost") == 1
+    assert escalation.note.count("Shipment lost") == 1
     assert notes(services) == 1
 
 
