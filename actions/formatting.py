@@ -30,6 +30,8 @@ STATUS_WORDS = {
         "rto_initiated": "being returned to us",
         "rto_delivered": "returned to us",
         "cancelled": "cancelled",
+        "lost": "lost by the courier: our team is arranging a refund or a replacement",
+        "damaged": "damaged in transit: our team is arranging a refund or a replacement",
     },
     "hinglish": {
         "placed": "place ho gaya hai, confirm hona baaki hai",
@@ -43,6 +45,8 @@ STATUS_WORDS = {
         "rto_initiated": "wapas hamare paas aa raha hai",
         "rto_delivered": "wapas hamare paas aa gaya hai",
         "cancelled": "cancel ho chuka hai",
+        "lost": "courier se kho gaya hai: hamari team refund ya naya order arrange kar rahi hai",
+        "damaged": "raste mein kharab ho gaya: hamari team refund ya naya order arrange kar rahi hai",
     },
 }
 
@@ -154,6 +158,7 @@ _REFUSALS = {
         "cancelled": "the order is cancelled",
         "returning": "the order is on its way back to us",
         "not_shipped": "it hasn't shipped yet, so there's no delivery to move",
+        "lost": "the courier reported the parcel lost or damaged; our team is arranging a refund or a replacement",
     },
     "hinglish": {
         "shipped": "order warehouse se nikal chuka hai, ab courier isse badal nahi sakta",
@@ -161,6 +166,7 @@ _REFUSALS = {
         "cancelled": "order cancel ho chuka hai",
         "returning": "order wapas hamare paas aa raha hai",
         "not_shipped": "order abhi ship nahi hua, isliye delivery date badalne ko kuch nahi hai",
+        "lost": "courier ne parcel kho gaya ya kharab bataya hai; hamari team refund ya naya order arrange kar rahi hai",
     },
 }
 
@@ -175,6 +181,8 @@ def refusal(status: str, ctx: Ctx) -> str:
         key = "cancelled"
     elif status.startswith("rto"):
         key = "returning"
+    elif status in ("lost", "damaged"):
+        key = "lost"
     else:
         key = "not_shipped"
     return _REFUSALS.get(ctx.style, _REFUSALS["en"])[key]

@@ -60,12 +60,18 @@ LABELS: dict[str, S] = {
     "CANCELED": S.CANCELLED,
     "CANCELLED": S.CANCELLED,
     "CANCELLED BEFORE DISPATCHED": S.CANCELLED,
+    # The parcel will not arrive as sent: a person is told, the customer gets an apology.
+    "LOST": S.LOST,
+    "DAMAGED": S.DAMAGED,
+    "DESTROYED": S.DAMAGED,
 }
-# Shiprocket's numeric shipment status ids, used when a label is missing or unknown.
+# Shiprocket's numeric shipment status ids, used when a label is missing or unknown
+# (12 Lost, 22 Delayed, 24 Destroyed, 25 Damaged, 39 Misrouted: its "Shipment Status Codes").
 STATUS_IDS: dict[int, S] = {
-    6: S.SHIPPED, 7: S.DELIVERED, 8: S.CANCELLED, 9: S.RTO_INITIATED, 10: S.RTO_DELIVERED,
+    6: S.SHIPPED, 7: S.DELIVERED, 8: S.CANCELLED, 9: S.RTO_INITIATED, 10: S.RTO_DELIVERED, 12: S.LOST,
     14: S.RTO_INITIATED, 17: S.OUT_FOR_DELIVERY, 18: S.IN_TRANSIT, 19: S.PACKED, 21: S.DELIVERY_FAILED,
-    38: S.IN_TRANSIT, 42: S.SHIPPED, 45: S.CANCELLED, 46: S.RTO_INITIATED,
+    22: S.IN_TRANSIT, 24: S.DAMAGED, 25: S.DAMAGED, 38: S.IN_TRANSIT, 39: S.IN_TRANSIT, 42: S.SHIPPED,
+    45: S.CANCELLED, 46: S.RTO_INITIATED,
 }
 
 

@@ -140,6 +140,8 @@ STATUS_WORDS = {
         "out_for_delivery": "out for delivery today", "delivery_failed": "not delivered",
         "delivered": "delivered", "rto_initiated": "being returned to the seller",
         "rto_delivered": "returned to the seller", "cancelled": "cancelled",
+        "lost": "lost by the courier; our team will contact you about a refund or a replacement",
+        "damaged": "damaged in transit; our team will contact you about a refund or a replacement",
     },
     "hi": {
         "placed": "प्लेस हो गया है, कन्फ़र्म होना बाकी है", "confirmed": "कन्फ़र्म हो गया है और तैयार हो रहा है",
@@ -147,6 +149,8 @@ STATUS_WORDS = {
         "out_for_delivery": "आज डिलीवरी के लिए निकला है", "delivery_failed": "डिलीवर नहीं हो पाया",
         "delivered": "डिलीवर हो चुका है", "rto_initiated": "विक्रेता को वापस जा रहा है",
         "rto_delivered": "विक्रेता को वापस पहुँच गया है", "cancelled": "कैंसल हो चुका है",
+        "lost": "कूरियर से खो गया है; हमारी टीम रिफ़ंड या नए ऑर्डर के लिए आपसे संपर्क करेगी",
+        "damaged": "रास्ते में खराब हो गया है; हमारी टीम रिफ़ंड या नए ऑर्डर के लिए आपसे संपर्क करेगी",
     },
 }
 

@@ -89,7 +89,8 @@ def status_sentence(order: dict[str, Any], today: date, lang: str, with_options:
     if status == "delivered":
         day = say_date((ship or {}).get("delivered_at"), today, lang)
         return s(lang, "status_delivered", ref=ref, day=day) if day else s(lang, "status_plain", ref=ref, words=words)
-    if ship is None or status in ("placed", "confirmed", "packed", "cancelled", "rto_initiated", "rto_delivered"):
+    if ship is None or status in ("placed", "confirmed", "packed", "cancelled", "rto_initiated", "rto_delivered",
+                                  "lost", "damaged"):
         return s(lang, "status_plain", ref=ref, words=words)
     day = say_date(ship.get("rescheduled_for") or ship.get("expected_date") or ship.get("promised_date"), today, lang)
     if not day:
@@ -111,7 +112,7 @@ def payment_sentences(order: dict[str, Any], today: date, lang: str) -> str:
     if pay.get("method") == "cod":
         if pay.get("status") == "paid":
             parts.append(s(lang, "cod_paid", amount=amount))
-        elif order["status"] not in ("cancelled", "rto_initiated", "rto_delivered"):
+        elif order["status"] not in ("cancelled", "rto_initiated", "rto_delivered", "lost", "damaged"):
             parts.append(s(lang, "cod_due", amount=amount))
     elif pay:
         words = PAYMENT_WORDS[lang].get(pay.get("status") or "", str(pay.get("status") or "").replace("_", " "))

@@ -37,8 +37,11 @@ class Outcome:
 
 class Notifier:
     def __init__(self, factory: sessionmaker[Session], sender: WhatsAppSender, clock: Clock,
-                 templates: dict[str, str], lease: timedelta = LEASE) -> None:
+                 templates: dict[str, str], lease: timedelta = LEASE, remedy: str = "refund",
+                 silent_after: timedelta = rules.SILENT_AFTER) -> None:
         self.lease = lease
+        self.remedy = remedy  # what a customer whose parcel was lost or damaged is promised
+        self.silent_after = silent_after
         self.factory = factory
         self.sender = sender
         self.clock = clock
@@ -119,11 +122,11 @@ class Notifier:
         return outcomes
 
     def _outgoing(self, note: Notification) -> Outgoing:
-        return self._message(note.event, note.order, f"notifier:{note.event}")
+        return self._message(note.event, note.order, f"notifier:{note.event}", note.variables)
 
-    def _message(self, event: str, order: Order, author: str) -> Outgoing:
+    def _message(self, event: str, order: Order, author: str, facts: Optional[dict] = None) -> Outgoing:
         """`event`'s text about `order`, with its approved template for outside the 24-hour window."""
-        rendered = rules.render(event, order, self.clock)
+        rendered = rules.render(event, order, self.clock, facts, self.remedy)
         content_sid = self.templates.get(event)
         template = Template(content_sid, rendered.variables) if content_sid else None
         return Outgoing(order.customer.phone, rendered.text, author=author, template=template)
@@ -225,12 +228,13 @@ class Notifier:
         return self.process(notification_id)
 
     def scan_delays(self) -> list[int]:
-        """Queue 'delayed' notices for shipments late against the promise or silent for 48 h."""
+        """Queue 'delayed' notices for shipments late against the promise (once per new date) or
+        silent for `silent_after` (once per silence)."""
         now = self.clock.now()
 
         def work(session: Session) -> list[int]:
-            for order in rules.delayed_candidates(session, now):
-                rules.queue_notification(session, order, "delayed", now)
+            for delay in rules.delayed_candidates(session, now, self.silent_after):
+                rules.queue_notification(session, delay.order, "delayed", now, delay.variables, delay.key)
             return [e.notification_id for e in events(session, NotificationQueued)]
 
         return in_transaction(self.factory, work)

@@ -39,6 +39,10 @@ class OrderStatus(str, enum.Enum):
     RTO_INITIATED = "rto_initiated"
     RTO_DELIVERED = "rto_delivered"
     CANCELLED = "cancelled"
+    # The courier reports the parcel lost, or damaged (or destroyed) on the way: it will not
+    # arrive as sent. Not terminal: a parcel found again may still be delivered or returned.
+    LOST = "lost"
+    DAMAGED = "damaged"
 
 
 PAYMENT_METHODS = ("prepaid", "cod")
@@ -353,7 +357,9 @@ class Escalation(Base):
 class Notification(Base):
     """A proactive WhatsApp message about an order: written with the change that caused it.
 
-    At most one per (order, event type); the worker claims, checks and sends it.
+    At most one per (order, event type, key): the key names the news itself (a courier's scan,
+    a new expected date, one silence), so each failed attempt is told once and a repeated scan
+    never twice. The worker claims, checks and sends it.
     """
 
     __tablename__ = "notifications"
@@ -361,6 +367,9 @@ class Notification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     event: Mapped[str] = mapped_column(String(30))
+    # What this news is about, so a repeat of it is recognised: "scan:<awb>:<label>:<UTC time>",
+    # "eta:<date>", "silent:<last scan>"; "" where one per event type is meant (a store's import).
+    key: Mapped[str] = mapped_column(String(120), default="", server_default="")
     status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     # pending, sending, sent, delivered, read, failed, refused, skipped
     not_before: Mapped[Optional[datetime]]
@@ -374,7 +383,7 @@ class Notification(Base):
 
     order: Mapped[Order] = relationship()
     message: Mapped[Optional[Message]] = relationship()
-    __table_args__ = (UniqueConstraint("order_pk", "event", name="uq_notification_order_event"),)
+    __table_args__ = (UniqueConstraint("order_pk", "event", "key", name="uq_notification_order_event_key"),)
 
 
 class OrderFeedback(Base):

@@ -17,6 +17,7 @@ SLOTS = ("morning", "evening")
 PINCODE_RE = re.compile(r"^[1-9][0-9]{5}$")
 # WhatsApp's customer-service window: free-form messages only this long after the customer's last one.
 WINDOW = timedelta(hours=24)
+LOST_REFUSAL = "the courier reported the parcel lost or damaged; our team is arranging what happens next"
 
 
 def status_of(value: str) -> S:
@@ -41,6 +42,8 @@ def address_change_refusal(status: str) -> str | None:
         return "the order has already been delivered"
     if st == S.CANCELLED:
         return "the order is cancelled"
+    if st in (S.LOST, S.DAMAGED):
+        return LOST_REFUSAL
     return "the order is being returned to the seller"
 
 
@@ -58,6 +61,8 @@ def reschedule_refusal(status: str) -> str | None:
         return "the order is cancelled"
     if st in (S.RTO_INITIATED, S.RTO_DELIVERED):
         return "the order is being returned to the seller"
+    if st in (S.LOST, S.DAMAGED):
+        return LOST_REFUSAL
     return "the order has not shipped yet, so there is no delivery to move"
 
 
@@ -71,6 +76,8 @@ def cancel_refusal(status: str) -> str | None:
         return "the order has already been delivered; you can ask for a return instead"
     if st in (S.RTO_INITIATED, S.RTO_DELIVERED):
         return "the order is already being returned to the seller"
+    if st in (S.LOST, S.DAMAGED):
+        return LOST_REFUSAL
     return "the order has already shipped; you can refuse it at the door"
 
 

@@ -57,6 +57,10 @@ class Settings:
     agent_line_allowed_numbers: str = ""
     # A worker that claimed a notification and went silent this long is presumed dead.
     notification_lease_seconds: int = 60
+    # What a customer whose parcel the courier lost or damaged is promised: "refund" or "replacement".
+    lost_parcel_remedy: str = "refund"
+    # Hours without a courier scan after which a shipment in transit counts as delayed (told once per silence).
+    silent_shipment_hours: int = 72
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.
     templates: tuple[tuple[str, str], ...] = ()
     # The seller's canned replies for agents (docs/console.md); empty: canned_replies.txt here.
@@ -74,6 +78,10 @@ class Settings:
     def __post_init__(self) -> None:
         if self.orderline_env not in ENVIRONMENTS:
             raise ValueError(f"ORDERLINE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.orderline_env!r}")
+        if self.lost_parcel_remedy not in REMEDIES:
+            raise ValueError(f"LOST_PARCEL_REMEDY must be one of {', '.join(REMEDIES)}, not {self.lost_parcel_remedy!r}")
+        if self.silent_shipment_hours < 1:
+            raise ValueError(f"SILENT_SHIPMENT_HOURS must be at least 1, not {self.silent_shipment_hours}")
 
     @property
     def production(self) -> bool:
@@ -185,6 +193,8 @@ class Settings:
 TEMPLATE_PREFIX = "TWILIO_TEMPLATE_"
 AGENT_PIN_DIGITS = 6  # a million PINs; with the lockout (ivr/pin.py) guessing one takes years
 ENVIRONMENTS = ("development", "production")
+# LOST_PARCEL_REMEDY: what the seller does about a parcel the courier lost or damaged.
+REMEDIES = ("refund", "replacement")
 # Production does not start without these (the Rasa connector's other secrets join them as they come).
 PRODUCTION_REQUIRED = ("api_token", "twilio_auth_token", "shiprocket_webhook_token", "secret_key",
                        "rasa_channel_secret", "rasa_auth_token", "action_server_token")
@@ -204,7 +214,7 @@ def parse_value(name: str, type_name: str, raw: str) -> object:
         if word not in TRUE_WORDS + FALSE_WORDS:
             raise ValueError(f"{name.upper()} must be true or false, not {raw!r}")
         return word in TRUE_WORDS
-    return raw.strip().lower() if name == "orderline_env" else raw
+    return raw.strip().lower() if name in ("orderline_env", "lost_parcel_remedy") else raw
 
 
 DEV_SECRETS = ("api_token", "secret_key", "shiprocket_webhook_token", "twilio_auth_token",

@@ -21,15 +21,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from orderline import notifications, rules
 from orderline.models import AuditLog, Notification, Order, OrderStatus as S, Shipment, ShipmentEvent, utcnow
 from orderline.orders import in_transaction, order_digits
-from orderline.uow import NotificationQueued, OrderChanged, events, record
+from orderline.uow import NotificationQueued, OrderChanged, ParcelLost, events, record
 
+LOSSES = frozenset({S.LOST, S.DAMAGED})
 # Where an order may go next. Terminal states stay put; a late "shipped" never undoes "delivered".
+# A lost or damaged parcel may yet be found and delivered, or returned, but a stale transit
+# scan never makes it "on its way" again; one lost on its way back is lost all the same.
 FORWARD: dict[S, frozenset[S]] = {
     S.DELIVERED: frozenset(),
     S.CANCELLED: frozenset(),
     S.RTO_DELIVERED: frozenset(),
-    S.RTO_INITIATED: frozenset({S.RTO_DELIVERED}),
+    S.RTO_INITIATED: frozenset({S.RTO_DELIVERED}) | LOSSES,
+    S.LOST: frozenset({S.DELIVERED, S.RTO_INITIATED, S.RTO_DELIVERED}),
+    S.DAMAGED: frozenset({S.DELIVERED, S.RTO_INITIATED, S.RTO_DELIVERED}),
 }
+# Statuses a courier reports once per delivery attempt: a second one on a later day is a new attempt.
+PER_ATTEMPT = frozenset({S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED})
 RANK = {S.PLACED: 0, S.CONFIRMED: 1, S.PACKED: 2, S.SHIPPED: 3, S.IN_TRANSIT: 4,
         S.OUT_FOR_DELIVERY: 5, S.DELIVERY_FAILED: 5}
 
@@ -89,7 +96,7 @@ def may_move(current: S, new: S) -> bool:
         return new in FORWARD[current]
     if new == S.CANCELLED:
         return current in rules.CANCEL_STATUSES
-    if new in (S.DELIVERED, S.RTO_INITIATED, S.RTO_DELIVERED):
+    if new in (S.DELIVERED, S.RTO_INITIATED, S.RTO_DELIVERED) or new in LOSSES:
         return True
     # Among in-flight states the newer event wins, but never back to before pickup.
     return not (RANK[current] >= RANK[S.SHIPPED] > RANK[new])
@@ -125,6 +132,7 @@ class _Ship:
     delivered_at: Optional[datetime]
     ndr_reason: Optional[str]
     seen: set[tuple[datetime, str, str]] = field(default_factory=set)
+    lost: bool = False  # moved to LOST or DAMAGED by this batch: a person must be told
     ship_changed: bool = False
     order_changed: bool = False
     touched: bool = False
@@ -169,9 +177,12 @@ def apply_updates(session: Session, updates: Sequence[TrackingUpdate],
     _write(session, ships.values(), events, audits, notes)
     if notes:
         insert_ = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(_NOTE)
-        stmt = insert_.on_conflict_do_nothing(index_elements=["order_pk", "event"]).returning(_NOTE.c.id)
+        stmt = insert_.on_conflict_do_nothing(index_elements=["order_pk", "event", "key"]).returning(_NOTE.c.id)
         for note_id in session.execute(stmt, notes).scalars():
             record(session, NotificationQueued(note_id))
+    for ship in ships.values():
+        if ship.lost:
+            record(session, ParcelLost(ship.order_id))
     # Orders changed behind the ORM's back, so its flushes did not see them.
     for number in sorted(s.number for s in ships.values() if s.touched):
         record(session, OrderChanged(number))
@@ -202,14 +213,17 @@ def _load(session: Session, ships: dict[str, _Ship], where: Any) -> list[_Ship]:
     return loaded
 
 
-def _told(session: Session, order_pks: set[int]) -> set[tuple[int, str]]:
+Told = set[tuple[int, str, str]]  # (order, event, key) of the notifications written so far
+
+
+def _told(session: Session, order_pks: set[int]) -> Told:
     if not order_pks:
         return set()
-    return {(pk, event) for pk, event in session.execute(
-        select(_NOTE.c.order_pk, _NOTE.c.event).where(_NOTE.c.order_pk.in_(order_pks)))}
+    return {(pk, event, key) for pk, event, key in session.execute(
+        select(_NOTE.c.order_pk, _NOTE.c.event, _NOTE.c.key).where(_NOTE.c.order_pk.in_(order_pks)))}
 
 
-def _attach(session: Session, ships: dict[str, _Ship], told: set[tuple[int, str]],
+def _attach(session: Session, ships: dict[str, _Ship], told: Told,
             update: TrackingUpdate) -> Optional[_Ship]:
     """An AWB we don't know: on its first event, find the order by the update's `order_ref`."""
     if not update.order_ref:
@@ -236,7 +250,7 @@ def _attach(session: Session, ships: dict[str, _Ship], told: set[tuple[int, str]
 
 
 def _apply(ship: _Ship, update: TrackingUpdate, actor: Optional[str], events: list[dict[str, Any]],
-           audits: list[dict[str, Any]], notes: list[dict[str, Any]], told: set[tuple[int, str]]) -> TrackingResult:
+           audits: list[dict[str, Any]], notes: list[dict[str, Any]], told: Told) -> TrackingResult:
     """The rules for one update against the batch's view of its shipment (no I/O)."""
     added = 0
     for scan in update.scans:
@@ -259,20 +273,21 @@ def _apply(ship: _Ship, update: TrackingUpdate, actor: Optional[str], events: li
     old = ship.status
     result = TrackingResult(ship.order_id, "recorded" if added else "duplicate", old, old)
 
-    def notify(event: str, variables: dict[str, Any]) -> None:
-        if (ship.order_pk, event) not in told:  # at most one per event type per order
-            told.add((ship.order_pk, event))
-            notes.append({"order_pk": ship.order_pk, "event": event, "status": "pending", "created_at": update.at,
-                          "variables": variables, "attempts": 0})
+    def notify(event: str, key: str, variables: dict[str, Any]) -> None:
+        if (ship.order_pk, event, key) not in told:  # each piece of news once
+            told.add((ship.order_pk, event, key))
+            notes.append({"order_pk": ship.order_pk, "event": event, "key": key, "status": "pending",
+                          "created_at": update.at, "variables": variables, "attempts": 0})
 
     changes: dict[str, Any] = {}
     if update.etd and update.etd != ship.expected_date and ship.status not in _terminal():
         changes["expected_date"] = [_iso(ship.expected_date), update.etd.isoformat()]
         ship.expected_date, ship.ship_changed = update.etd, True
-        if notifications.delay_is_news(ship.promised_date, ship.expected_date, ship.status):
-            notify("delayed", {"expected_date": ship.expected_date.isoformat()})
+        etas = notifications.told_etas(k for pk, e, k in told if pk == ship.order_pk and e == "delayed")
+        if notifications.delay_is_news(ship.promised_date, ship.expected_date, ship.status, etas):
+            notify("delayed", notifications.eta_key(ship.expected_date), {"expected_date": ship.expected_date.isoformat()})
     newer = ship.status_at is None or update.at >= ship.status_at
-    if update.status and added and newer and may_move(S(ship.status), update.status):
+    if update.status and added and newer and (may_move(S(ship.status), update.status) or _next_attempt(ship, update)):
         ship.status, ship.status_at, ship.ship_changed = update.status.value, update.at, True
         changes["status"] = [old, ship.status]
         if update.status == S.DELIVERED:
@@ -280,10 +295,12 @@ def _apply(ship: _Ship, update: TrackingUpdate, actor: Optional[str], events: li
         if update.status == S.DELIVERY_FAILED:
             ship.attempts += 1
             ship.ndr_reason = _ndr_reason(update)
+            changes["attempt"] = ship.attempts
+        ship.lost = ship.lost or update.status in LOSSES
         result.outcome, result.new_status = "applied", ship.status
-        event = notifications.event_for_status(ship.status)
+        event = notifications.event_for_move(old, ship.status)
         if event:
-            notify(event, {})
+            notify(event, notifications.scan_key(update.awb, update.label, update.at), {})
     if changes:
         ship.order_changed = True
         ship.order_updated_at = update.at if update.at > ship.order_updated_at else utcnow()
@@ -312,6 +329,14 @@ def _write(session: Session, ships: Iterable[_Ship], events: list[dict[str, Any]
                         .values(version=_ORDER.c.version + 1), order_rows)
     if audits:
         session.execute(insert(_AUDIT), audits)
+
+
+def _next_attempt(ship: _Ship, update: TrackingUpdate) -> bool:
+    """A per-attempt status (out for delivery, failed) repeated on a later day than the one it
+    repeats: the courier's next attempt, though no other status came between."""
+    assert update.status is not None
+    return (update.status in PER_ATTEMPT and ship.status == update.status.value and ship.status_at is not None
+            and update.at.date() > ship.status_at.astimezone(update.at.tzinfo).date())
 
 
 def _ndr_reason(update: TrackingUpdate) -> str:

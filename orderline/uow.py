@@ -40,6 +40,13 @@ class NotificationQueued:
 
 
 @dataclass(frozen=True)
+class ParcelLost:
+    """The courier reported the parcel of order `order_id` lost or damaged: a person must act."""
+
+    order_id: str
+
+
+@dataclass(frozen=True)
 class ConversationStateChanged:
     """The conversation with `phone` changed owner (a `ConversationState` value)."""
 
@@ -47,8 +54,8 @@ class ConversationStateChanged:
     state: str
 
 
-Event = Union[OrderChanged, NotificationQueued, ConversationStateChanged]
-E = TypeVar("E", OrderChanged, NotificationQueued, ConversationStateChanged)
+Event = Union[OrderChanged, NotificationQueued, ConversationStateChanged, ParcelLost]
+E = TypeVar("E", OrderChanged, NotificationQueued, ConversationStateChanged, ParcelLost)
 Hook = Callable[[list[Any]], None]
 
 _EVENTS = "orderline.uow.events"  # the session's recorded events, oldest first

@@ -10,9 +10,8 @@ from datetime import datetime
 from typing import Any, Optional
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 
-from orderline.models import Notification, Order, OrderStatus as S
+from orderline.models import Order, OrderStatus as S
 from orderline.tracking import may_move
 from sim.app_client import AppClient, AppUnreachable
 
@@ -52,43 +51,32 @@ def payload(order: Order, event: str, now: datetime) -> dict[str, Any]:
                        "sr-status": str(e.status_id), "sr-status-label": e.label}]}
 
 
-def existing_notification(sessions: Any, order: Order, event: str) -> Optional[str]:
-    """The status of the order's notification for `event`, if one was ever created."""
-    with sessions() as session:
-        return session.scalar(select(Notification.status).where(Notification.order_pk == order.id,
-                                                                Notification.event == event))
-
-
-def fire(client: AppClient, sessions: Any, order: Order, event: str, now: datetime) -> dict[str, Any]:
+def fire(client: AppClient, order: Order, event: str, now: datetime) -> dict[str, Any]:
     """Post the event to /webhooks/shiprocket; returns the webhook's answer and a note for people.
 
     Raises:
         AppUnreachable: the webhook did not answer 200.
     """
-    before = existing_notification(sessions, order, event)
     reply = client.shiprocket(payload(order, event, now))
     answer = reply.json() if reply.status == 200 else None
     if not isinstance(answer, dict):
         raise AppUnreachable(f"/webhooks/shiprocket answered HTTP {reply.status}: {reply.body[:200]}")
     return {"order_id": order.order_id, "event": event, "webhook": answer,
-            "note": explain(order, event, answer, before)}
+            "note": explain(order, event, answer)}
 
 
-def explain(order: Order, event: str, answer: dict[str, Any], before: Optional[str]) -> str:
+def explain(order: Order, event: str, answer: dict[str, Any]) -> str:
     """One honest sentence about what the event did."""
     e = EVENTS[event]
     oid, outcome, status = order.order_id, answer.get("status"), answer.get("order_status")
     said = f"Shiprocket sent {e.label} for {oid}"
-    if before is not None:
-        return (f"{said}. A {e.name} message for this order already exists ({before}); Orderline sends at most "
-                "one message per event type per order, so nothing new goes out.")
     if outcome == "applied":
         return f"{said}: the order is now {_words(status)}; its WhatsApp message follows."
     if outcome == "unknown_shipment":
         return f"{said}, but Orderline does not know this shipment."
     if outcome in ("recorded", "duplicate") or not may_move(S(order.status), e.status):
         return (f"{said}, but the order stays {_words(status or order.status)}: courier events never move an "
-                "order backwards or repeat a step, so no message.")
+                "order backwards or repeat a step the same day, so no message.")
     return (f"{said}; the webhook stored it ({outcome or 'OK'}) and the worker now moves the order to "
             f"{_words(e.status.value)} and sends its WhatsApp message.")
 

@@ -20,7 +20,8 @@ TICKS = {"received": None, "queued": "pending", "sending": "pending", "retrying"
          "failed": "failed", "undelivered": "failed"}
 EVENT_NAMES = {"confirmed": "order confirmed", "shipped": "shipped", "delayed": "delayed",
                "out_for_delivery": "out for delivery", "delivery_failed": "failed delivery",
-               "rto_initiated": "returning to seller", "delivered": "delivered"}
+               "rto_initiated": "returning to seller", "delivered": "delivered", "lost": "parcel lost",
+               "damaged": "parcel damaged"}
 NUMBERED = re.compile(r"^\s*(\d)\s*[-.)]\s+(.+)$", re.M)
 SCALE = re.compile(r"\b1 \([^)]*\) (?:to|se) 5 \(")
 YES_NO = re.compile(r"\bYES\b.*\bNO\b", re.S)

@@ -70,7 +70,7 @@ def shipment_event():
         if event not in shipments.EVENTS:
             raise BadJson()
         order = svc.orders.get(str(body.get("order_id", "")))
-        return shipments.fire(AppClient(svc.settings), svc.sessions, order, event, svc.clock.now())
+        return shipments.fire(AppClient(svc.settings), order, event, svc.clock.now())
 
     return guarded(run)
 

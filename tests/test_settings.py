@@ -74,3 +74,13 @@ def test_bad_environment_or_flag_is_refused():
         Settings.from_env({"ORDERLINE_ENV": "staging"})
     with pytest.raises(ValueError, match="SIMULATOR_ENABLED must be true or false"):
         Settings.from_env({"SIMULATOR_ENABLED": "maybe", **DEV})
+
+
+def test_lost_parcel_remedy_and_silence_have_defaults_and_refuse_nonsense():
+    s = Settings.from_env(dict(DEV))
+    assert (s.lost_parcel_remedy, s.silent_shipment_hours) == ("refund", 72)
+    s = Settings.from_env({**DEV, "LOST_PARCEL_REMEDY": " Replacement", "SILENT_SHIPMENT_HOURS": "48"})
+    assert (s.lost_parcel_remedy, s.silent_shipment_hours) == ("replacement", 48)
+    for env in ({"LOST_PARCEL_REMEDY": "voucher"}, {"SILENT_SHIPMENT_HOURS": "0"}):
+        with pytest.raises(ValueError, match=next(iter(env))):
+            Settings.from_env({**DEV, **env})

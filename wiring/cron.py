@@ -26,6 +26,9 @@ PERIODIC: tuple[tuple[str, int], ...] = (
     # (Redis briefly down, a worker killed mid-drain).
     ("drain_inbox", 30),
     ("check_waiting_escalations", 60),
+    # The drain queues this when a parcel is reported lost or damaged; this catches any it could not.
+    ("escalate_losses", 120),
+    # Late shipments and long silences (SILENT_SHIPMENT_HOURS) become delay notices.
     ("scan_delays", 600),
     ("purge_inbox", 3600),
 )

@@ -28,7 +28,7 @@ from orderline.inbox import Parser, TrackingInbox
 from orderline.orders import OrderService
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
-from orderline.uow import AfterCommit, ConversationStateChanged, OrderChanged
+from orderline.uow import AfterCommit, ConversationStateChanged, OrderChanged, ParcelLost
 from web.order_cache import OrderCache
 from web.present import OrderReads
 from wiring.jobs import RQJobQueue
@@ -59,6 +59,8 @@ class Services:
         hooks = AfterCommit()
         hooks.on(OrderChanged, self.order_cache.forget)
         hooks.on(ConversationStateChanged, self.conversations.cache_states)
+        # Best effort: the cron's periodic escalate_losses finds any loss this could not queue.
+        hooks.on(ParcelLost, lambda _losses: self.jobs.enqueue("escalate_losses"))
         return hooks
 
     @cached_property
@@ -111,7 +113,9 @@ class Services:
         # Its own sender: the notifier reschedules itself, so the sender must not also retry.
         sender = WhatsAppSender(self.settings, self.sessions, self.conversations, self.clock, make_client(self.settings))
         return Notifier(self.sessions, sender, self.clock, self.settings.template_map,
-                        timedelta(seconds=self.settings.notification_lease_seconds))
+                        timedelta(seconds=self.settings.notification_lease_seconds),
+                        remedy=self.settings.lost_parcel_remedy,
+                        silent_after=timedelta(hours=self.settings.silent_shipment_hours))
 
     @cached_property
     def notify_jobs(self) -> NotifyJobs:

@@ -14,6 +14,7 @@ from rq.serializers import resolve_serializer
 
 from bot import jobs as whatsapp_jobs
 from messaging import jobs as notify_jobs
+from orderline import losses
 from wiring.jobs import SERIALIZER
 from wiring.services import Services
 from wiring.startup import settings_or_exit
@@ -84,6 +85,12 @@ def scan_delays() -> int:
     return notify_jobs.scan_delays(services().notify_jobs)
 
 
+def escalate_losses() -> int:
+    """Open an urgent escalation for each parcel the courier reported lost or damaged (orderline/losses.py)."""
+    svc = services()
+    return len(losses.escalate_losses(svc.sessions, svc.escalations, svc.clock))
+
+
 def finish_turn(phone: str, text: str, metadata: dict[str, Any], message_id: Optional[int] = None) -> str:
     return whatsapp_jobs.finish_turn(services().whatsapp, phone, text, metadata, message_id)
 
@@ -99,4 +106,4 @@ def check_waiting_escalations() -> int:
 
 JOBS = frozenset({"deliver_message", "process_notification", "send_notifications", "drain_inbox", "purge_inbox",
                   "dispatch_due", "scan_delays", "finish_turn", "resume_assistant",
-                  "check_waiting_escalations"})
+                  "check_waiting_escalations", "escalate_losses"})

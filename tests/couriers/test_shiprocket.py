@@ -74,3 +74,13 @@ def test_malformed_payloads_rejected(body):
 
 def test_overlong_labels_are_cut_to_fit_the_timeline():
     assert len(parse(payload("1", "X" * 60, "23 05 2023 11:43:52")).label) == 40
+
+
+@pytest.mark.parametrize("label, status_id, expected", [
+    ("LOST", 12, S.LOST), ("DAMAGED", 25, S.DAMAGED), ("DESTROYED", 24, S.DAMAGED), ("MISROUTED", 39, S.IN_TRANSIT),
+])
+def test_the_statuses_that_hurt_by_label_and_by_id(label, status_id, expected):
+    assert parse(payload("1", label, "23 05 2023 11:43:52")).status == expected
+    body = payload("1", "", "23 05 2023 11:43:52", status_id=status_id)
+    body["current_status"] = body["shipment_status"] = ""
+    assert parse(body).status == expected

@@ -13,6 +13,7 @@ from sqlalchemy import insert, select, text
 from couriers import shiprocket
 from wiring.worker import dispatch_due, drain_inbox, process_notification
 from orderline.models import Notification
+from orderline.notifications import scan_key
 from orderline.settings import ROOT
 from orderline.tracking import apply_tracking
 from tests.support.values import SHIPROCKET_TOKEN, demo_id
@@ -108,11 +109,14 @@ def test_killed_mid_batch_then_restarted_applies_every_event_once(settings, demo
                 "awb": r["shipment"]["awb"], "current_status": "OUT FOR DELIVERY",
                 "current_timestamp": "28 11 2026 10:00:00", "scans": []})
             assert resp.status_code == 200
-        # Hold the last order's outbox slot, so the worker's batch stops at its last statement,
-        # after it has written the timeline, the shipments, the orders and the audit log.
+        # Hold the last order's outbox slot (its key: this very scan), so the worker's batch stops at
+        # its last statement, after it has written the timeline, the shipments, the orders and the audit log.
         last = svc.orders.get(targets[-1][0])
-        blocker.execute(insert(Notification).values(order_pk=last.id, event="out_for_delivery", status="pending",
-                                                    variables={}, attempts=0, created_at=svc.clock.now()))
+        key = scan_key(targets[-1][1]["shipment"]["awb"], "OUT FOR DELIVERY",
+                       shiprocket.parse_time("28 11 2026 10:00:00"))
+        blocker.execute(insert(Notification).values(order_pk=last.id, event="out_for_delivery", key=key,
+                                                    status="pending", variables={}, attempts=0,
+                                                    created_at=svc.clock.now()))
         env = worker_env(settings, fake)
         worker = procfile_worker(env)
         deadline = time.time() + 60

@@ -6,7 +6,7 @@ from tests.support.values import GOOD_ROW
 
 def test_import_reports_bad_rows_and_keeps_good_ones(services, orders):
     bad_pin = copy.deepcopy(GOOD_ROW); bad_pin["order_id"] = "OL-100235"; bad_pin["shipping_address"]["pincode"] = "012345"
-    bad_status = copy.deepcopy(GOOD_ROW); bad_status["order_id"] = "OL-100236"; bad_status["status"] = "lost"
+    bad_status = copy.deepcopy(GOOD_ROW); bad_status["order_id"] = "OL-100236"; bad_status["status"] = "vanished"
     second = copy.deepcopy(GOOD_ROW); second["order_id"] = "OL-100237"; second["shipment"]["awb"] = "999"
     report = import_orders(services.sessions, [GOOD_ROW, bad_pin, "junk", bad_status, second])
     assert report.created == 2 and report.updated == 0

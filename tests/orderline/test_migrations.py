@@ -5,6 +5,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from orderline.db import alembic_config
 from orderline.models import Base
@@ -66,4 +67,47 @@ def test_existing_events_get_their_order_status_from_the_stored_label(empty_db):
     command.downgrade(config, "0005")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM shipment_events")).scalar_one() == len(stored)
+    engine.dispose()
+
+
+def test_existing_notifications_keep_their_rows_and_get_the_key_of_their_news(empty_db):
+    """0009 keys each stored notification by the scan that caused it (a courier's notification was
+    written at the scan's time), a delay by the date it announced, an import's news by ""; after it,
+    a second failed attempt has room, a repeat of the same scan does not."""
+    config = alembic_config(empty_db)
+    command.upgrade(config, "0006")
+    engine = create_engine(absolute_sqlite_url(empty_db))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO customers (id, name, phone, language, created_at) "
+                          "VALUES (1, 'A', '+919000000001', 'en', '2026-11-01 10:00:00')"))
+        conn.execute(text("INSERT INTO orders (id, order_id, number, customer_id, placed_at, items, amount, currency, "
+                          "status, updated_at, version) VALUES (1, 'OL-1', '1', 1, '2026-11-01 10:00:00', '[]', 1, "
+                          "'INR', 'delivery_failed', '2026-11-01 10:00:00', 1)"))
+        conn.execute(text("INSERT INTO shipments (id, order_pk, awb, expected_date, attempts) "
+                          "VALUES (1, 1, 'AWB9', '2026-11-20', 1)"))
+        conn.execute(text("INSERT INTO shipment_events (shipment_id, at, status, order_status, location, note, source) "
+                          "VALUES (1, :at, :status, :order_status, '', '', 'shiprocket')"),
+                     [{"at": "2026-11-10 04:30:00", "status": "PICKED UP", "order_status": "shipped"},
+                      {"at": "2026-11-12 03:00:00", "status": "OUT FOR DELIVERY", "order_status": "out_for_delivery"},
+                      {"at": "2026-11-12 09:30:00", "status": "UNDELIVERED", "order_status": "delivery_failed"}])
+        conn.execute(text("INSERT INTO notifications (order_pk, event, status, variables, attempts, created_at) "
+                          "VALUES (1, :event, 'sent', :variables, 1, :at)"),
+                     [{"event": "confirmed", "variables": "{}", "at": "2026-11-02 10:00:00"},
+                      {"event": "shipped", "variables": "{}", "at": "2026-11-10 05:00:00"},
+                      {"event": "delivery_failed", "variables": "{}", "at": "2026-11-12 09:30:00"},
+                      {"event": "delayed", "variables": '{"expected_date": "2026-11-18"}', "at": "2026-11-11 10:00:00"}])
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        keys = dict(conn.execute(text("SELECT event, key FROM notifications")).all())
+    assert keys == {"confirmed": "", "shipped": "scan:AWB9:PICKED UP:20261110T043000Z",
+                    "delivery_failed": "scan:AWB9:UNDELIVERED:20261112T093000Z", "delayed": "eta:2026-11-18"}
+    insert = text("INSERT INTO notifications (order_pk, event, key, status, variables, attempts, created_at) "
+                  "VALUES (1, 'delivery_failed', :key, 'pending', '{}', 0, '2026-11-13 09:30:00')")
+    with engine.begin() as conn:
+        conn.execute(insert, {"key": "scan:AWB9:UNDELIVERED:20261113T093000Z"})  # the second attempt
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(insert, {"key": "scan:AWB9:UNDELIVERED:20261112T093000Z"})  # the first, again
+    command.downgrade(config, "-1")  # back to one per type: the first of each is kept
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT COUNT(*) FROM notifications WHERE event = 'delivery_failed'")).scalar_one() == 1
     engine.dispose()

@@ -63,3 +63,10 @@ def test_whatsapp_window_is_24_hours_from_the_last_inbound_message():
     for stale in (NOW - timedelta(hours=24), NOW - timedelta(days=3)):
         assert not rules.window_open(stale, NOW) and rules.window_until(stale, NOW) is None
     assert isinstance(rules.window_until(wrote, NOW), datetime)
+
+
+@pytest.mark.parametrize("status", ["lost", "damaged"])
+def test_a_lost_or_damaged_parcel_cannot_be_changed_and_says_why(status):
+    for refusal in (rules.address_change_refusal, rules.reschedule_refusal, rules.cancel_refusal):
+        assert refusal(status) == rules.LOST_REFUSAL
+    assert status in {s.value for s in rules.OPEN_STATUSES} - {s.value for s in rules.TERMINAL_STATUSES}

@@ -163,8 +163,9 @@ def test_a_batch_does_what_one_at_a_time_does(services, demo):
         assert after_batch[key] == after_one[key], key
     assert after_batch["events"] - before[batch]["events"] == after_one["events"] - before[one]["events"]
     assert after_batch["status"] == "delivered" and after_batch["attempts"] == before[batch]["attempts"] + 1
-    assert after_batch["notifications"] == ["delivered", "delivery_failed", "out_for_delivery"]  # one each
-    assert len(queued) == 3  # each recorded on the unit of work
+    # One per piece of news: the reattempt day's out-for-delivery is news again; the duplicate is not.
+    assert after_batch["notifications"] == ["delivered", "delivery_failed", "out_for_delivery", "out_for_delivery"]
+    assert len(queued) == 4  # each recorded on the unit of work
     assert after_batch["version"] > before[batch]["version"]  # ORM writers holding the old row must retry
 
 
@@ -181,3 +182,65 @@ def test_a_batch_mixes_orders_and_unknown_shipments(services, demo, orders):
         ("applied", a), ("unknown_shipment", None), ("applied", confirmed), ("applied", confirmed), ("applied", b)]
     assert orders.get(confirmed).shipment.awb == "AWB-NEW-2" and orders.get(confirmed).status == "in_transit"
     assert (orders.get(a).status, orders.get(b).status) == ("out_for_delivery", "delivered")
+
+
+# -- news keyed by the scan, and the parcels that will not arrive ---------------------
+
+def _notes(services, oid):
+    with services.sessions() as s:
+        order = s.scalars(select(Order).where(Order.order_id == oid)).one()
+        return [(n.event, n.key) for n in s.scalars(select(Notification).where(Notification.order_pk == order.id)
+                                                     .order_by(Notification.id))]
+
+
+def test_a_failed_attempt_on_a_later_day_is_a_new_attempt_even_without_out_for_delivery(services, demo, orders):
+    oid = demo_id(demo, "out_for_delivery")
+    awb, attempts = _awb(demo, oid), orders.get(oid).shipment.attempts
+    apply_tracking(services.sessions, update(awb, S.DELIVERY_FAILED, at(28, 15), label="UNDELIVERED"))
+    same_day = apply_tracking(services.sessions, update(awb, S.DELIVERY_FAILED, at(28, 16), label="UNDELIVERED"))
+    next_day = apply_tracking(services.sessions, update(awb, S.DELIVERY_FAILED, at(29, 15), label="UNDELIVERED"))
+    assert (same_day.outcome, next_day.outcome) == ("recorded", "applied")  # a later scan of the same attempt is kept
+    assert orders.get(oid).shipment.attempts == attempts + 2
+    assert [e for e, _ in _notes(services, oid)] == ["delivery_failed", "delivery_failed"]
+    keys = [k for _, k in _notes(services, oid)]
+    assert keys == [f"scan:{awb}:UNDELIVERED:20261128T093000Z", f"scan:{awb}:UNDELIVERED:20261129T093000Z"]
+
+
+def test_later_delays_are_news_once_each_and_an_earlier_date_is_not(services, demo):
+    oid = next(o for o, r in demo.items() if r["status"] == "in_transit"
+               and r["shipment"]["expected_date"] <= r["shipment"]["promised_date"])
+    awb = _awb(demo, oid)
+    for day, etd in ((28, date(2026, 12, 9)), (29, date(2026, 12, 12)), (30, date(2026, 12, 10))):
+        apply_tracking(services.sessions, update(awb, None, at(day, 8), etd=etd))
+    apply_tracking(services.sessions, update(awb, None, at(30, 9), etd=date(2026, 12, 12)))  # back to a date told
+    assert _notes(services, oid) == [("delayed", "eta:2026-12-09"), ("delayed", "eta:2026-12-12")]
+
+
+def test_losses_move_from_any_open_state_and_only_on_to_an_end():
+    for current in (S.SHIPPED, S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERY_FAILED, S.RTO_INITIATED):
+        assert may_move(current, S.LOST) and may_move(current, S.DAMAGED)
+    assert not may_move(S.DELIVERED, S.LOST) and not may_move(S.RTO_DELIVERED, S.DAMAGED)
+    assert may_move(S.LOST, S.DELIVERED) and may_move(S.DAMAGED, S.RTO_INITIATED)  # found again
+    assert not may_move(S.LOST, S.IN_TRANSIT) and not may_move(S.LOST, S.OUT_FOR_DELIVERY)  # a stale scan
+    assert not may_move(S.LOST, S.DAMAGED)
+
+
+def test_a_lost_parcel_is_news_for_the_customer_and_a_loss_for_a_person(services, demo, orders):
+    oid = demo_id(demo, "in_transit")
+    awb = _awb(demo, oid)
+
+    def work(session):
+        apply_updates(session, [update(awb, S.LOST, at(28, 9), label="LOST")])
+        return [type(e).__name__ for e in session.info.get("orderline.uow.events", [])]
+
+    recorded = in_transaction(services.sessions, work)
+    assert orders.get(oid).status == "lost" and "ParcelLost" in recorded
+    assert [e for e, _ in _notes(services, oid)] == ["lost"]
+    stale = apply_tracking(services.sessions, update(awb, S.IN_TRANSIT, at(28, 10), label="IN TRANSIT"))
+    assert stale.new_status == "lost"
+
+
+def test_a_parcel_lost_on_its_way_back_tells_no_customer(services, demo, orders):
+    oid = demo_id(demo, "rto_initiated")
+    res = apply_tracking(services.sessions, update(_awb(demo, oid), S.DAMAGED, at(28, 9), label="DESTROYED"))
+    assert (res.new_status, res.notification_ids) == ("damaged", [])

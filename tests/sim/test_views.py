@@ -77,7 +77,7 @@ def test_out_for_delivery_reaches_the_thread_once(client, live, demo, services):
     update = [i for i in items if i["author"] == "Order update · out for delivery"]
     assert len(update) == 1 and "out for delivery today" in update[0]["text"] and update[0]["tick"] == "delivered"
     again = client.post("/try/api/shipments", json={"order_id": ASHA_IN_TRANSIT, "event": "out_for_delivery"})
-    assert "already exists (sent)" in again.json["note"] and "at most one message per event type" in again.json["note"]
+    assert "the order stays out for delivery" in again.json["note"] and "no message" in again.json["note"]
     run_worker(services)
     assert len([i for i in thread(client, ASHA)["items"] if i["author"].startswith("Order update")]) == 1
 

@@ -99,8 +99,9 @@ class Seeder:
         if message_status:
             message = self.reply(order.customer.phone, "whatsapp", created, f"{event} news", f"notifier:{event}",
                                  message_status)
-        self.s.add(Notification(order=order, event=event, status=status, created_at=created, sent_at=sent,
-                                message=message))
+        # Keyed by its time, as a courier's scan keys it: an order may be told of each failed attempt.
+        self.s.add(Notification(order=order, event=event, key=f"seed:{created:%Y%m%dT%H%M}", status=status,
+                                created_at=created, sent_at=sent, message=message))
 
     def csat(self, order: Order, value: str, when: datetime, kind: str = "csat") -> None:
         self.s.flush()  # OrderFeedback has no relationship to Order, only the key
@@ -211,6 +212,7 @@ def seed(sessions: sessionmaker[Session]) -> None:
         s.notify(s7, "shipped", at(26, 10), "sent", at(26, 10), "undelivered")
         s.notify(s9, "out_for_delivery", at(27, 9, 30), "sent", at(27, 9, 30), "outbox")
         s.notify(n2, "delivery_failed", at(24, 11), "failed", message_status="failed")
+        s.notify(n2, "delivery_failed", at(25, 11), "failed", message_status="failed")  # its second attempt
         s.notify(n3, "delivery_failed", at(26, 13), "pending")
         s.notify(n1, "delivered", at(25, 14), "sent", at(25, 14), "delivered")
         s.notify(s10, "delivered", at(28, 10), "skipped")
@@ -279,12 +281,15 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
              row("score responses share_pct", 3, 0, 0.0), row("score responses share_pct", 2, 1, 16.7),
              row("score responses share_pct", 1, 1, 16.7)],
     "csat_summary": [row("responses average satisfied_pct", 6, 3.67, 66.7)],  # 22 / 6
-    "notifications": [row(NOTIFY, "all", 11, 6, 3, 1, 2, 2, 1, 1, 50.0),
+    # n2's two failed attempts are two notifications, neither delivered
+    "notifications": [row(NOTIFY, "all", 12, 6, 3, 1, 3, 2, 1, 1, 50.0),
                       row(NOTIFY, "confirmed", 0, 0, 0, 0, 0, 0, 0, 0, None),
                       row(NOTIFY, "shipped", 5, 4, 2, 1, 1, 1, 0, 0, 50.0),
                       row(NOTIFY, "delayed", 0, 0, 0, 0, 0, 0, 0, 0, None),
                       row(NOTIFY, "out_for_delivery", 1, 1, 0, 0, 0, 0, 0, 0, 0.0),
-                      row(NOTIFY, "delivery_failed", 2, 0, 0, 0, 1, 0, 0, 1, None),
+                      row(NOTIFY, "delivery_failed", 3, 0, 0, 0, 2, 0, 0, 1, None),
                       row(NOTIFY, "rto_initiated", 0, 0, 0, 0, 0, 0, 0, 0, None),
-                      row(NOTIFY, "delivered", 3, 1, 1, 0, 0, 1, 1, 0, 100.0)],
+                      row(NOTIFY, "delivered", 3, 1, 1, 0, 0, 1, 1, 0, 100.0),
+                      row(NOTIFY, "lost", 0, 0, 0, 0, 0, 0, 0, 0, None),
+                      row(NOTIFY, "damaged", 0, 0, 0, 0, 0, 0, 0, 0, None)],
 }
