@@ -58,6 +58,7 @@ def when(value: Any, field: str, naive_is_utc: bool = False) -> datetime:
 
 
 def line_items(items: Any, name_key: str, price_key: str) -> list[dict[str, Any]]:
+    items = [] if items is None else items
     if not isinstance(items, list):
         raise InvalidInput({"line_items": "expected a list"})
     out = []
