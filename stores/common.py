@@ -1,12 +1,12 @@
 """What the store adapters share: reading loose webhook values into an import-format row."""
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from typing import Any, Iterable, Optional
 
-from orderline.errors import InvalidInput
+from orderline.errors import InvalidInput, OrderNotFound
 from orderline.importer import clean_row
+from orderline.orders import order_digits
 from orderline.phones import InvalidPhone, normalise_phone
 from orderline.store_orders import StoreOrder
 
@@ -40,8 +40,11 @@ def full_name(*parts: Any) -> str:
 
 
 def digits_of(value: Any) -> str:
-    digits = re.sub(r"\D", "", text(value, 40))
-    return digits.lstrip("0") or ("0" if digits else "")
+    """The order number in a store's number ("#2041" -> "2041"), as our orders are numbered; "" if none."""
+    try:
+        return order_digits(text(value, 40))
+    except OrderNotFound:
+        return ""
 
 
 def when(value: Any, field: str, naive_is_utc: bool = False) -> datetime:
