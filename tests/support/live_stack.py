@@ -43,6 +43,8 @@ RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 MODEL = ROOT / "models" / "orderline.tar.gz"
 TWILIO_SID, TWILIO_TOKEN = "AC" + "7" * 32, "live-stack-twilio-token"
 PUBLIC_BASE_URL = "https://orderline.test"
+# Seconds Rasa may take to load the model; a shared, overloaded machine may need LIVE_STACK_RASA_WAIT.
+RASA_START_WAIT = float(os.environ.get("LIVE_STACK_RASA_WAIT", "240"))
 
 
 def free_port() -> int:
@@ -189,7 +191,7 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
         stack.procs.append(subprocess.Popen(stack.rasa_command, cwd=ROOT, env=stack.env, stdout=rasa_log,
                                             stderr=subprocess.STDOUT))
         wait_http(f"{stack.actions_url}/health", 120, stack.procs[0])
-        wait_http(f"{stack.rasa_url}/status?token={settings.rasa_auth_token}", 240, stack.procs[1])
+        wait_http(f"{stack.rasa_url}/status?token={settings.rasa_auth_token}", RASA_START_WAIT, stack.procs[1])
     except Exception:
         stack.stop()
         raise
