@@ -180,3 +180,12 @@ def test_resolve_by_awb_and_unknown_refs(client, services, auth, demo):
     assert resolve(client, auth, "#99999999").status_code == 404
     assert resolve(client, auth, "").status_code == 400
     assert client.get("/api/v1/orders/resolve", query_string={"ref": oid}).status_code == 401
+
+
+def test_the_buyer_answers_the_cod_request_about_the_store_number(client, services, worker, auth):
+    accepted(post_shopify(client, shopify_order()))
+    worker()
+    yes = services.replies.handle(STORE_PHONE, "YES")
+    assert yes.answer == "Thank you! Your Cash on Delivery order #2041 is confirmed."
+    no = services.replies.handle(STORE_PHONE, "no")  # answered already: goes to the assistant instead
+    assert no.answer is None and no.metadata["order_id"] == "SH-2041"
