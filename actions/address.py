@@ -56,7 +56,7 @@ class ActionStartAddressChange(OrderTaskAction):
 
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
-        ref = order_ref(order.order_id, ctx)
+        ref = order_ref(order.shown_id, ctx)
         if order.allowed.change_address:
             dispatcher.utter_message(response="utter_address_change_start", order_ref=ref)
             return open_address_form(mode="update")

@@ -23,7 +23,7 @@ class ActionStartCancel(OrderTaskAction):
 
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
-        ref = order_ref(order.order_id, ctx)
+        ref = order_ref(order.shown_id, ctx)
         if order.allowed.cancel:
             dispatcher.utter_message(
                 response="utter_confirm_cancel", order_ref=ref, items=items_summary(order),

@@ -16,6 +16,9 @@ from actions.api.orders import Order
 from actions.dates import friendly_date, today_ist
 
 ORDER_ID_RE = re.compile(r"(?i)\b(?:ol[\s-]*)?(\d{5,10})\b")
+# Any other reference a customer may give: a store's number ("#2041"), an id with its own prefix
+# ("OLB-7001", "WC-1187"), an AWB, or bare digits. The order service resolves it (GET /orders/resolve).
+ORDER_REF_RE = re.compile(r"(?i)(?<![\w#-])(#\s?[a-z]{0,6}-?\d{3,20}|[a-z]{1,6}-?\d{3,20}|\d{3,20})\b")
 
 STATUS_WORDS = {
     "en": {
@@ -81,7 +84,8 @@ class Ctx:
 
 
 def normalise_order_id(value: Any) -> Optional[str]:
-    """'ol100234', 'order no 100234', '100234' -> 'OL-100234'; None if no id."""
+    """'ol100234', 'order no 100234', '100234' -> 'OL-100234'; '#2041', 'olb-7001' -> '#2041', 'OLB-7001'
+    (a store's number or another id, as written); None if no reference."""
     if value is None:
         return None
     if isinstance(value, list):
@@ -89,7 +93,10 @@ def normalise_order_id(value: Any) -> Optional[str]:
         if value is None:
             return None
     m = ORDER_ID_RE.search(str(value))
-    return f"OL-{m.group(1)}" if m else None
+    if m:
+        return f"OL-{m.group(1)}"
+    ref = ORDER_REF_RE.search(str(value))
+    return re.sub(r"\s", "", ref.group(1)).upper() if ref else None
 
 
 def spell_out(text: str) -> str:
@@ -141,7 +148,7 @@ def address_text(address: Dict[str, Any]) -> str:
 def order_choice_label(order: Order, ctx: Ctx) -> str:
     """Short label to tell two of the customer's own orders apart."""
     placed = friendly_date(order.placed_at, ctx.style, ctx.today)
-    return f"{order_ref(order.order_id, ctx)}: {items_summary(order, 1)} ({placed})"
+    return f"{order_ref(order.shown_id, ctx)}: {items_summary(order, 1)} ({placed})"
 
 
 def buttons(ctx: Ctx, options: List[tuple]) -> List[Dict[str, str]]:

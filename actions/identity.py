@@ -94,7 +94,7 @@ async def resolve_order(
     active = tracker.get_slot("active_order_id")
 
     if mentioned and mentioned != active:
-        result = await client.get_order(mentioned)
+        result = await client.resolve(mentioned)
         if result.outcome is Outcome.UNAVAILABLE:
             return Resolution(None, await service_down(client, dispatcher, tracker, f"GET order {mentioned}"))
         if result.outcome is not Outcome.OK:

@@ -36,7 +36,7 @@ def _text(tracker: Tracker) -> str:
 def _refund_details(order: Order, ctx: Ctx) -> Dict[str, Any]:
     refund = order.payment.refund
     return dict(
-        order_ref=order_ref(order.order_id, ctx),
+        order_ref=order_ref(order.shown_id, ctx),
         amount=money(refund.amount, ctx),
         refund_status=refund_words(refund.status, ctx),
         expected_by=when(refund.expected_by, ctx) or "-",
@@ -68,7 +68,7 @@ class ActionPaymentStatus(OrderTaskAction):
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         pay = order.payment
-        ref = order_ref(order.order_id, ctx)
+        ref = order_ref(order.shown_id, ctx)
         amount = money(order.amount, ctx)
         text = _text(tracker)
 
@@ -110,7 +110,7 @@ class ActionRefundStatus(OrderTaskAction):
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         pay = order.payment
-        ref = order_ref(order.order_id, ctx)
+        ref = order_ref(order.shown_id, ctx)
         if DISPUTE.search(_text(tracker)):
             dispatcher.utter_message(response="utter_payment_dispute", order_ref=ref, amount=money(order.amount, ctx))
             return await hand_off(self.client, dispatcher, tracker, "payments",

@@ -82,7 +82,7 @@ class ActionStartReschedule(OrderTaskAction):
 
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
-        ref = order_ref(order.order_id, ctx)
+        ref = order_ref(order.shown_id, ctx)
         if order.status == "delivery_failed":
             mode = "ndr"  # the courier needs a reattempt instruction, not a new slot
         elif order.allowed.reschedule:

@@ -35,7 +35,7 @@ class ActionStartReturn(OrderTaskAction):
 
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
-        ref = order_ref(order.order_id, ctx)
+        ref = order_ref(order.shown_id, ctx)
         if order.return_request:
             dispatcher.utter_message(response="utter_return_exists", order_ref=ref,
                                      return_status=str(order.return_request.get("status") or "open"))

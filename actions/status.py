@@ -24,7 +24,7 @@ class ActionOrderStatus(OrderTaskAction):
         self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher, tracker: Tracker
     ) -> List[EventType]:
         ship = order.shipment
-        ref = order_ref(order.order_id, ctx)
+        ref = order_ref(order.shown_id, ctx)
         words = status_words(order.status, ctx)
         done: List[EventType] = []
 

@@ -23,7 +23,7 @@ def queue():
     everyone = queue_items(deps())
     items = [e for e in everyone if reason is None or e.reason == reason]
     return render_template("console/queue.html", items=items, reason=reason, reasons=REASONS,
-                           counts=reason_counts(everyone))
+                           counts=reason_counts(everyone), flagged=deps().orders.flagged(), tz=deps().clock.tz)
 
 
 @bp.get("/escalations/<int:esc_id>")

@@ -94,6 +94,8 @@ class Notifier:
             customer = note.order.customer_id
             if note.message is not None:
                 outcomes[note.id] = self._resume(note.id, note.message.id, note.message.status)
+            elif not note.order.customer.phone:  # a store order without a usable phone: agents have it
+                outcomes[note.id] = self._settled(settle, note.id, "skipped", "no usable phone")
             elif not rules.is_current(note.event, note.order.status):
                 outcomes[note.id] = self._settled(settle, note.id, "skipped", f"stale: the order is now {note.order.status}")
             elif rules.in_quiet_hours(now) and note.event not in rules.QUIET_EXEMPT:

@@ -70,8 +70,12 @@ def import_orders(factory: sessionmaker[Session], rows: Any, actor: str = "impor
     return report
 
 
-def clean_row(row: Any) -> dict[str, Any]:
-    """Validate one order row, collecting every problem at once."""
+def clean_row(row: Any, lenient: bool = False) -> dict[str, Any]:
+    """Validate one order row, collecting every problem at once.
+
+    `lenient` (a store's order, which arrives whether or not it is complete): a phone or shipping
+    address we cannot use is not an error; it comes back as None and `needs_agent` says why.
+    """
     if not isinstance(row, dict):
         raise InvalidInput({"row": "expected an object"})
     errors: dict[str, str] = {}
@@ -91,13 +95,15 @@ def clean_row(row: Any) -> dict[str, Any]:
         errors["customer"] = "required object"
     else:
         name = cust.get("name")
-        if not isinstance(name, str) or not name.strip():
+        if not isinstance(name, str) or not (name.strip() or lenient):
             errors["customer.name"] = "required"
+        phone: Optional[str]
         try:
             phone = normalise_phone(str(cust.get("phone") or ""))
         except InvalidPhone:
-            errors["customer.phone"] = "not a valid phone number"
-            phone = ""
+            if not lenient:
+                errors["customer.phone"] = "not a valid phone number"
+            phone = None
         lang = cust.get("language") or "en"
         if lang not in LANGUAGES:
             errors["customer.language"] = "en or hi"
@@ -129,7 +135,12 @@ def clean_row(row: Any) -> dict[str, Any]:
     try:
         out["address"] = validate_address(row.get("shipping_address"))
     except InvalidInput as exc:
-        errors.update({f"shipping_address.{k}": v for k, v in exc.fields.items()})
+        if not lenient:
+            errors.update({f"shipping_address.{k}": v for k, v in exc.fields.items()})
+        out["address"] = None
+    problems = [what for what, missing in (("no usable phone", not out.get("customer", {}).get("phone")),
+                                           ("no usable shipping address", out["address"] is None)) if missing]
+    out["needs_agent"] = "; ".join(problems) or None
     out["shipment"] = _shipment(row.get("shipment"), errors)
     if errors:
         raise InvalidInput(errors)
@@ -213,7 +224,13 @@ def _date(value: Any, name: str, errors: dict[str, str]) -> Optional[date]:
         return None
 
 
-def upsert_customer(session: Session, data: dict[str, Any]) -> Customer:
+def upsert_customer(session: Session, data: dict[str, Any], current: Optional[Customer] = None) -> Customer:
+    """The customer with `data`'s phone, created or updated. Without a phone (a lenient row) it is
+    the order's `current` customer, or a new one: nobody is matched on a missing number."""
+    if data["phone"] is None:
+        customer = current if current is not None and current.phone is None else Customer(**data)
+        customer.name, customer.email, customer.language = data["name"], data["email"], data["language"]
+        return customer
     customer = session.scalars(select(Customer).where(Customer.phone == data["phone"])).one_or_none()
     if customer is None:
         customer = Customer(**data)
@@ -225,9 +242,16 @@ def upsert_customer(session: Session, data: dict[str, Any]) -> Customer:
 
 def upsert_order(session: Session, row: dict[str, Any], actor: str) -> bool:
     """Write one cleaned row; True when the order is new."""
-    order = session.scalars(select(Order).where(Order.number == row["number"])).one_or_none()
+    return write_order(session, row, actor)[1]
+
+
+def write_order(session: Session, row: dict[str, Any], actor: str, order: Optional[Order] = None) -> tuple[Order, bool]:
+    """Write one cleaned row onto `order` (else the order with its number, else a new one);
+    returns the order and whether it is new. A row without an address keeps the order's."""
+    if order is None:
+        order = session.scalars(select(Order).where(Order.number == row["number"])).one_or_none()
     created = order is None
-    customer = upsert_customer(session, row["customer"])
+    customer = upsert_customer(session, row["customer"], order.customer if order is not None else None)
     if order is None:
         order = Order(order_id=row["order_id"], number=row["number"], placed_at=row["placed_at"],
                       amount=row["amount"], customer=customer)
@@ -246,10 +270,11 @@ def upsert_order(session: Session, row: dict[str, Any], actor: str) -> bool:
     payment.refund_reference = refund.get("reference")
     payment.refund_expected_by = refund.get("expected_by")
 
-    addr = order.address or Address(**row["address"])
-    order.address = addr
-    for key, value in row["address"].items():
-        setattr(addr, key, value)
+    if row["address"] is not None:
+        addr = order.address or Address(**row["address"])
+        order.address = addr
+        for key, value in row["address"].items():
+            setattr(addr, key, value)
 
     ship_row = row["shipment"]
     if ship_row:
@@ -272,4 +297,4 @@ def upsert_order(session: Session, row: dict[str, Any], actor: str) -> bool:
         notifications.on_status_change(session, order, order.status, utcnow())
     session.add(AuditLog(actor=actor, entity="order", entity_id=order.order_id,
                          action="imported" if created else "reimported", changes={"status": order.status}))
-    return created
+    return order, created

@@ -1,10 +1,11 @@
-"""The tracking inbox: courier events are accepted in one INSERT and applied later, in batches.
+"""The inbox: courier and store events are accepted in one INSERT and applied later, in batches.
 
 `accept` is all the webhook does after checking the token and the payload's shape, so it
 answers quickly however busy the order tables are. `drain` (run by the RQ worker, and by tests)
 claims a batch of unprocessed rows, reads each with the parser given for its `source` (a courier
-adapter's; the inbox knows no courier), applies them with `orderline.tracking.apply_updates`, and
-marks them processed in the same transaction as the order changes and the notification rows.
+or store adapter's; the inbox knows no vendor), applies them in arrival order (a courier's
+`TrackingUpdate` with `orderline.tracking.apply_updates`, a store's `StoreOrder` with
+`orderline.store_orders.apply_store_orders`), and marks them processed in the same transaction as the order changes and the notification rows.
 A worker that dies mid-batch commits nothing: the rows are still unprocessed and the next drain
 applies them, so every accepted event takes effect exactly once.
 """
@@ -14,6 +15,7 @@ import json
 import logging
 import threading
 from collections import Counter
+from itertools import groupby
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
@@ -27,6 +29,7 @@ from orderline.clock import Clock
 from orderline.db import make_engine
 from orderline.errors import InvalidInput
 from orderline.models import InboxEvent
+from orderline.store_orders import StoreOrder, apply_store_orders
 from orderline.tracking import TrackingResult, TrackingUpdate, apply_updates
 from orderline.uow import NotificationQueued, events
 
@@ -39,7 +42,7 @@ KEEP = timedelta(days=3)  # processed rows kept for support questions ("did you 
 ACCEPT_GROUP = 64  # most events one INSERT of `accept` writes (16 threads per web worker rarely wait for more)
 
 # Reads one source's decoded JSON payload; raises InvalidInput (or ValueError) if it is malformed.
-Parser = Callable[[Any], TrackingUpdate]
+Parser = Callable[[Any], TrackingUpdate | StoreOrder]
 
 
 class _Accept:
@@ -73,7 +76,7 @@ class Drained:
 
 
 class TrackingInbox:
-    """Courier events by source: `parsers` maps each `source` stored with an event to its parser."""
+    """Courier and store events by source: `parsers` maps each `source` stored with an event to its parser."""
 
     def __init__(self, engine: Engine, factory: sessionmaker[Session], clock: Clock, parsers: Mapping[str, Parser],
                  batch: int = BATCH, on_accepted: Optional[Callable[[], object]] = None) -> None:
@@ -99,7 +102,7 @@ class TrackingInbox:
         event.listen(self.engine, "engine_disposed", lambda _engine: fast.dispose())
         return fast
 
-    def parse(self, source: str, payload: Any) -> TrackingUpdate:
+    def parse(self, source: str, payload: Any) -> TrackingUpdate | StoreOrder:
         """`payload` (decoded JSON) read by `source`'s parser; raises InvalidInput if it is malformed,
         or if no parser reads `source`. A webhook checks an event with this before `accept`."""
         parser = self.parsers.get(source)
@@ -272,7 +275,7 @@ class TrackingInbox:
                     parsed.append((row.id, self.parsers[row.source](json.loads(row.payload))))
                 except (ValueError, InvalidInput) as exc:  # accepted by an older, laxer webhook
                     marks.append(_mark(row.id, now, TrackingResult(None, "failed"), f"unparseable: {exc}"))
-            results = apply_updates(session, [u for _, u in parsed])
+            results = _apply_in_order(session, [u for _, u in parsed], now)
             note_ids = [e.notification_id for e in events(session, NotificationQueued)]
             marks += [_mark(inbox_id, now, result) for (inbox_id, _), result in zip(parsed, results)]
             session.execute(update(INBOX).where(INBOX.c.id == bindparam("b_id")), marks)
@@ -309,7 +312,19 @@ class TrackingInbox:
         return Drained(marked, outcomes=Counter({"failed": marked}))
 
 
+def _apply_in_order(session: Session, news: list[TrackingUpdate | StoreOrder], now: Any) -> list[TrackingResult]:
+    """Each run of one kind applied together, runs in arrival order (a store's new order before a
+    courier's first scan for it)."""
+    results: list[TrackingResult] = []
+    for kind, run in groupby(news, key=type):
+        items: list[Any] = list(run)
+        results += apply_store_orders(session, items, now) if kind is StoreOrder else apply_updates(session, items)
+    return results
+
+
 def _mark(inbox_id: int, now: Any, result: TrackingResult, error: Optional[str] = None) -> dict[str, Any]:
+    if result.outcome == "conflict":
+        error = f"the number belongs to order {result.order_id}; not merged"
     return {"b_id": inbox_id, "processed_at": now, "outcome": result.outcome, "order_id": result.order_id,
             "error": error[:300] if error else None}
 

@@ -83,7 +83,8 @@ class Customer(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    # E.164; None for a store order's buyer who gave no number we can message (the order is flagged).
+    phone: Mapped[Optional[str]] = mapped_column(String(20), unique=True)
     email: Mapped[Optional[str]] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(5), default="en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -106,6 +107,12 @@ class Order(Base):
     status: Mapped[str] = mapped_column(String(20), default=OrderStatus.PLACED.value)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    # A store's order (Shopify, WooCommerce): its own number as the customer knows it ("#2041"),
+    # and the store's time of the last update applied, so an older replay changes nothing.
+    store_ref: Mapped[Optional[str]] = mapped_column(String(40))
+    store_updated_at: Mapped[Optional[datetime]]
+    # Why a person must look at this order ("no usable phone"); None when nothing is wrong.
+    needs_agent: Mapped[Optional[str]] = mapped_column(String(100))
 
     customer: Mapped[Customer] = relationship(back_populates="orders")
     payment: Mapped[Optional["Payment"]] = relationship(
@@ -401,7 +408,7 @@ class OrderFeedback(Base):
 
 
 class InboxEvent(Base):
-    """A courier event exactly as received, kept until the worker has applied it (a durable inbox).
+    """A courier or store event exactly as received, kept until the worker has applied it (a durable inbox).
 
     The webhook only appends here; `orderline.inbox` applies rows in batches and records the
     outcome in the same transaction as the order change, so each row takes effect once.
@@ -414,7 +421,8 @@ class InboxEvent(Base):
     payload: Mapped[str] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(server_default=func.now())  # the database's clock
     processed_at: Mapped[Optional[datetime]]
-    outcome: Mapped[Optional[str]] = mapped_column(String(20))  # applied, recorded, duplicate, unknown_shipment, failed
+    # applied, recorded, duplicate, unknown_shipment, failed; a store's: created, updated, cancelled, conflict
+    outcome: Mapped[Optional[str]] = mapped_column(String(20))
     order_id: Mapped[Optional[str]] = mapped_column(String(40))
     error: Mapped[Optional[str]] = mapped_column(String(300))
 

@@ -211,7 +211,7 @@ def render(event: str, order: Order, clock: Clock, facts: Optional[dict[str, Any
     link = ship.tracking_url if ship and ship.tracking_url else ""
     expected = _day(ship.expected_date if ship else None, clock, hinglish)
     summary = ", ".join(f"{i.get('qty', 1)} x {i.get('name', i.get('sku', 'item'))}" for i in order.items[:3])
-    oid = order.order_id
+    oid = order.store_ref or order.order_id  # the number the customer knows ("#2041" from a store)
     v = {"1": first, "2": oid, "3": expected or "", "4": courier, "5": awb, "6": link, "7": amount}
     if event == "confirmed":
         text = (f"Namaste {first}! Aapka order {oid} ({summary}) confirm ho gaya hai."

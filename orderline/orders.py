@@ -97,6 +97,31 @@ class OrderService:
         with self.factory() as session:
             return self._load(session, ref)
 
+    def flagged(self, limit: int = 50) -> list[Order]:
+        """Orders a person must look at (`needs_agent`: e.g. a store order with no usable phone), newest first."""
+        with self.factory() as session:
+            stmt = (select(Order).where(Order.needs_agent.is_not(None))
+                    .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit).options(*ORDER_LOAD))
+            return list(session.scalars(stmt).unique())
+
+    def number_for(self, ref: str) -> str:
+        """The number (digits) of the order `ref` names, however the customer wrote it: our order
+        id ("OL-100234", "OLB-7001"), the store's number ("#2041", "2041", our "SH-2041"), or the
+        shipment's AWB. An order whose number matches wins over an AWB; raises OrderNotFound."""
+        ref = " ".join(str(ref or "").split())[:60]
+        try:
+            number: Optional[str] = order_digits(ref)
+        except OrderNotFound:
+            number = None
+        with self.factory() as session:
+            if number is not None and session.scalar(select(Order.id).where(Order.number == number)) is not None:
+                return number
+            by_awb = session.scalar(select(Order.number).join(Shipment)
+                                    .where(Shipment.awb.in_({ref, ref.upper(), ref.replace(" ", ""), number or ref})).limit(1))
+        if by_awb is None:
+            raise OrderNotFound(f"no order matches {ref!r}")
+        return by_awb
+
     def for_phone(self, phone: str, limit: int = 50) -> list[Order]:
         e164 = normalise_phone(phone)
         with self.factory() as session:

@@ -18,7 +18,7 @@ MAX_PROOFS = 20  # candidates in one answer (a chat message may hold several num
 
 def proves_ownership(order: Order, proofs: Iterable[str]) -> bool:
     """True when one of `proofs` (digit strings) is the order phone's last 4 digits or its pincode."""
-    last4 = re.sub(r"\D", "", order.customer.phone)[-4:]
+    last4 = re.sub(r"\D", "", order.customer.phone or "")[-4:]  # no phone (a flagged store order): the pincode only
     pincode = (order.address.pincode or "") if order.address else ""
     for proof in proofs:
         expected = last4 if len(proof) == 4 else pincode if len(proof) == 6 else ""

@@ -30,6 +30,10 @@ def order_dict(order: Order, clock: Clock) -> dict[str, Any]:
     open_return = next((r for r in order.return_requests if r.status == "requested"), None)
     return {
         "order_id": order.order_id,
+        # The store's own number ("#2041") for an order a store sent us: what to show the customer.
+        "store_ref": order.store_ref,
+        # Why a person must look at this order ("no usable phone"), or None.
+        "needs_agent": order.needs_agent,
         "placed_at": order.placed_at.astimezone(clock.tz).isoformat(),
         "status": order.status,
         "customer": {
@@ -110,7 +114,8 @@ def _iso(value: Optional[date]) -> Optional[str]:
 # What `order_dict` reads, part by part. Each part's first column is never NULL in a stored
 # row, so a NULL there means the part's LEFT JOIN found nothing.
 _PARTS: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "order": (Order.__table__, ("id", "order_id", "placed_at", "status", "items", "amount", "currency")),
+    "order": (Order.__table__, ("id", "order_id", "placed_at", "status", "items", "amount", "currency",
+                                "store_ref", "needs_agent")),
     "customer": (Customer.__table__, ("name", "phone", "email", "language")),
     "payment": (Payment.__table__, ("id", "method", "status", "reference", "refund_amount", "refund_status",
                                     "refund_reference", "refund_expected_by")),

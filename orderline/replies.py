@@ -33,6 +33,11 @@ class ReplyContext:
     order_id: str
     event: str
     notification_id: int
+    shown: str = ""  # the number the customer knows: the store's ("#2041") for a store's order
+
+    @property
+    def ref(self) -> str:
+        return self.shown or self.order_id
 
 
 @dataclass
@@ -56,11 +61,11 @@ class NotificationReplies:
         since = self.clock.now() - timedelta(hours=REPLY_CONTEXT_HOURS)
         with self.factory() as session:
             row = session.execute(
-                select(Notification.id, Notification.event, Order.order_id).join(Order).join(Customer)
+                select(Notification.id, Notification.event, Order.order_id, Order.store_ref).join(Order).join(Customer)
                 .where(Customer.phone == normalise_phone(phone), Notification.status == "sent",
                        Notification.sent_at >= since)
                 .order_by(Notification.sent_at.desc(), Notification.id.desc()).limit(1)).first()
-        return ReplyContext(row.order_id, row.event, row.id) if row else None
+        return ReplyContext(row.order_id, row.event, row.id, row.store_ref or "") if row else None
 
     def handle(self, phone: str, text: str, message_sid: Optional[str] = None) -> ReplyOutcome:
         ctx = self.context(phone)
@@ -87,12 +92,12 @@ class NotificationReplies:
     def _cod_answer(self, ctx: ReplyContext, yes: bool, text: str, sid: Optional[str]) -> ReplyOutcome:
         self._record(ctx, "cod_confirmation", "yes" if yes else "no", text, sid)
         if yes:
-            return ReplyOutcome(answer=f"Thank you! Your Cash on Delivery order {ctx.order_id} is confirmed.")
+            return ReplyOutcome(answer=f"Thank you! Your Cash on Delivery order {ctx.ref} is confirmed.")
         try:
             self.orders.cancel(ctx.order_id, "customer replied NO to COD confirmation", actor="customer:whatsapp")
         except CancelNotAllowed as exc:
-            return ReplyOutcome(answer=f"We couldn't cancel order {ctx.order_id}: {exc.reason}.")
-        return ReplyOutcome(answer=f"Okay, order {ctx.order_id} is cancelled. Nothing to pay.")
+            return ReplyOutcome(answer=f"We couldn't cancel order {ctx.ref}: {exc.reason}.")
+        return ReplyOutcome(answer=f"Okay, order {ctx.ref} is cancelled. Nothing to pay.")
 
     # -- CSAT ----------------------------------------------------------------------
     def _csat(self, ctx: ReplyContext, phone: str, text: str, sid: Optional[str]) -> ReplyOutcome:

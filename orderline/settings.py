@@ -43,6 +43,10 @@ class Settings:
     twilio_api_base_url: str = "https://api.twilio.com"
     public_base_url: str = "http://localhost:5000"
     shiprocket_webhook_token: str = ""
+    # Store order webhooks (optional, in production too): each store's signing secret. Unset, that
+    # store's endpoint answers 404 and accepts nothing.
+    shopify_webhook_secret: str = ""
+    woocommerce_webhook_secret: str = ""
     secret_key: str = ""
     timezone: str = "Asia/Kolkata"
     # Seconds the WhatsApp front door waits for Rasa before a holding reply; the background retry's wait.

@@ -52,6 +52,15 @@ def on_http_error(exc: HTTPException):
     return error(exc.code or 500, exc.name.lower().replace(" ", "_"), exc.description or exc.name)
 
 
+@bp.get("/orders/resolve")
+def resolve_order():
+    """The order a customer's reference names: our id, the store's number (#2041) or the AWB."""
+    ref = request.args.get("ref", "")
+    if not ref.strip() or len(ref) > 60:
+        return error(400, "ref_required", "pass ?ref=<order id, store order number or AWB> (at most 60 characters)")
+    return json_bytes(deps().reads.json_by_ref(deps().orders.number_for(ref)))
+
+
 @bp.get("/orders/<ref>")
 def get_order(ref: str):
     return json_bytes(deps().reads.json_by_ref(ref))

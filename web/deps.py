@@ -32,6 +32,17 @@ class HealthDeps:
 
 
 @dataclass(frozen=True)
+class StoreWebhookDeps:
+    """Each store's signing secret ("" when that store is not connected), the inbox, and Redis
+    for remembering delivery ids."""
+
+    shopify_secret: str
+    woocommerce_secret: str
+    inbox: TrackingInbox
+    redis: redis.Redis
+
+
+@dataclass(frozen=True)
 class CourierWebhookDeps:
     shiprocket_token: str
     inbox: TrackingInbox

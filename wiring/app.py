@@ -28,8 +28,8 @@ from orderline.assignment import Assignments
 from orderline.customers import remember_language
 from orderline.settings import ROOT, Settings
 from sim.deps import SimDeps
-from web import api, health, shiprocket
-from web.deps import ApiDeps, CourierWebhookDeps, HealthDeps
+from web import api, health, shiprocket, stores
+from web.deps import ApiDeps, CourierWebhookDeps, HealthDeps, StoreWebhookDeps
 from wiring import cli
 from wiring.services import Services
 
@@ -51,6 +51,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     install(app, health.bp, HealthDeps(svc.engine, svc.redis, svc.rasa.status, settings.api_token))
     install(app, api.bp, ApiDeps(settings.api_token, svc.orders, svc.order_reads, svc.escalations, svc.clock))
     install(app, shiprocket.bp, CourierWebhookDeps(settings.shiprocket_webhook_token, svc.inbox))
+    install(app, stores.bp, StoreWebhookDeps(settings.shopify_webhook_secret, settings.woocommerce_webhook_secret,
+                                             svc.inbox, svc.redis))
     install(app, whatsapp.bp, svc.whatsapp)
     install(app, message_status.bp, svc.sender)
     install(app, console.bp, ConsoleDeps(svc.sessions, svc.clock, svc.escalations, svc.conversations, svc.orders,

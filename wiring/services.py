@@ -29,6 +29,7 @@ from orderline.orders import OrderService
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
 from orderline.uow import AfterCommit, ConversationStateChanged, OrderChanged, ParcelLost
+from stores import shopify, woocommerce
 from web.order_cache import OrderCache
 from web.present import OrderReads
 from wiring.jobs import RQJobQueue
@@ -128,8 +129,8 @@ class Services:
 
     @cached_property
     def tracking_parsers(self) -> dict[str, Parser]:
-        """Each courier adapter's payload parser, by the `source` its webhook stores events under."""
-        return {shiprocket.SOURCE: shiprocket.parse}
+        """Each courier and store adapter's payload parser, by the `source` its webhook stores events under."""
+        return {shiprocket.SOURCE: shiprocket.parse, shopify.SOURCE: shopify.parse, woocommerce.SOURCE: woocommerce.parse}
 
     @cached_property
     def inbox(self) -> TrackingInbox:

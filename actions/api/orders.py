@@ -89,6 +89,12 @@ class Order:
     allowed: Allowed
     return_window_ends: Optional[str]
     return_request: Optional[Dict[str, Any]]
+    store_ref: Optional[str] = None  # the store's own number ("#2041"), for an order a store sent
+
+    @property
+    def shown_id(self) -> str:
+        """The number to say to the customer: the store's when the order came from one."""
+        return self.store_ref or self.order_id
 
     @property
     def is_open(self) -> bool:
@@ -151,6 +157,7 @@ class Order:
             ),
             return_window_ends=data.get("return_window_ends"),
             return_request=data.get("return_request"),
+            store_ref=data.get("store_ref"),
         )
 
 
@@ -255,6 +262,11 @@ class OrderServiceClient:
 
     async def get_order(self, order_id: str) -> Result:
         status, body = await self._call("GET", f"/orders/{order_id}")
+        return self._order_result(status, body, (200,))
+
+    async def resolve(self, ref: str) -> Result:
+        """The order ``ref`` names as a customer wrote it: our id, the store's number ("#2041") or the AWB."""
+        status, body = await self._call("GET", "/orders/resolve", params={"ref": ref})
         return self._order_result(status, body, (200,))
 
     async def orders_for_phone(self, phone: str) -> Result:

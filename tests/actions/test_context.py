@@ -18,6 +18,15 @@ def test_order_id_spellings(text, expected):
     assert normalise_order_id(text) == expected
 
 
+@pytest.mark.parametrize("text,expected", [
+    ("#2041", "#2041"), ("where is # 2041", "#2041"), ("olb-7001", "OLB-7001"), ("WC-1187 kab aayega", "WC-1187"),
+    ("order 2041", "2041"), ("EK998877", "EK998877"), ("#SH1032", "#SH1032"), ("the 2nd one", None), ("12", None),
+])
+def test_store_numbers_and_other_references_are_kept_as_written(text, expected):
+    """Any reference with digits, with a prefix or #, goes to the order service as written (it resolves it)."""
+    assert normalise_order_id(text) == expected
+
+
 def test_ids_are_read_digit_by_digit():
     assert spell_out("OL-100234") == "O L 1 0 0 2 3 4"
 

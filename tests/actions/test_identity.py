@@ -129,3 +129,13 @@ def test_number_without_orders_is_asked_for_an_id_and_any_spelling_works(client,
     events, messages = run(ActionHandleInform(client), answer, domain)
     assert responses(messages) == ["utter_delivery_failed"]
     assert slot(events, "active_order_id") == "OL-100301"
+
+
+@pytest.mark.parametrize("ref", ["EK998877", "#100301", "100301"])
+def test_an_order_named_by_awb_or_store_number_is_resolved_by_the_order_service(client, domain, ref):
+    """The reference goes to GET /orders/resolve as the customer wrote it; the owner hears about it."""
+    trk = tracker(f"where is {ref}", "order_status", [{"entity": "order_id", "value": ref}],
+                  slots={"order_id": ref}, phone=RAVI)
+    events, messages = run(ActionOrderStatus(client), trk, domain)
+    assert slot(events, "active_order_id") == "OL-100301"
+    assert responses(messages) and responses(messages)[0] != "utter_order_not_found"

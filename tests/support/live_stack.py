@@ -33,6 +33,7 @@ from bot.rasa_client import CHANNEL_PATH, signed_turn
 from orderline.settings import ROOT, Settings
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.redis_db import redis_parts_yml
+from tests.support.stores import SHOPIFY_SECRET, WOO_SECRET
 from tools.rasa_env import rasa_side_env
 from tools.tracker_env import prepare_tracker_store, tracker_parts
 from wiring import create_app
@@ -42,6 +43,8 @@ RASA_PYTHON = ROOT / ".venv-rasa" / "bin" / "python"
 MODEL = ROOT / "models" / "orderline.tar.gz"
 TWILIO_SID, TWILIO_TOKEN = "AC" + "7" * 32, "live-stack-twilio-token"
 PUBLIC_BASE_URL = "https://orderline.test"
+# Seconds Rasa may take to load the model; a shared, overloaded machine may need LIVE_STACK_RASA_WAIT.
+RASA_START_WAIT = float(os.environ.get("LIVE_STACK_RASA_WAIT", "240"))
 
 
 def free_port() -> int:
@@ -152,6 +155,7 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
         twilio_whatsapp_from="whatsapp:+14155238886",
         twilio_api_base_url=fake.base_url, public_base_url=PUBLIC_BASE_URL,
         shiprocket_webhook_token="live-sr-" + uuid.uuid4().hex[:8], secret_key="live-secret",
+        shopify_webhook_secret=SHOPIFY_SECRET, woocommerce_webhook_secret=WOO_SECRET,
         rasa_timeout=30.0, orderline_env="development")  # a cold Rasa on a busy machine; the holding path has its own tests
     services = Services.build(settings, Clock())
     services.redis.flushdb()
@@ -187,7 +191,7 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
         stack.procs.append(subprocess.Popen(stack.rasa_command, cwd=ROOT, env=stack.env, stdout=rasa_log,
                                             stderr=subprocess.STDOUT))
         wait_http(f"{stack.actions_url}/health", 120, stack.procs[0])
-        wait_http(f"{stack.rasa_url}/status?token={settings.rasa_auth_token}", 240, stack.procs[1])
+        wait_http(f"{stack.rasa_url}/status?token={settings.rasa_auth_token}", RASA_START_WAIT, stack.procs[1])
     except Exception:
         stack.stop()
         raise
