@@ -57,7 +57,7 @@ class Services:
     def after_commit(self) -> AfterCommit:
         """What runs once a transaction has committed, given the events it recorded."""
         hooks = AfterCommit()
-        hooks.on(OrderChanged, self.order_cache.forget)
+        hooks.on(OrderChanged, self.order_reads.forget)
         hooks.on(ConversationStateChanged, self.conversations.cache_states)
         return hooks
 
