@@ -13,7 +13,6 @@ import shlex
 import shutil
 import subprocess
 from dataclasses import fields
-from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
