@@ -4,12 +4,6 @@ Checking the settings here makes an unsafe production stop with one line and a n
 Left to the app factory, the check would fail in each worker, which gunicorn respawns forever.
 (The Procfile's `web:` line holds the server options.)
 """
-from wiring import access_log
 from wiring.startup import settings_or_exit
 
 settings_or_exit()
-
-
-def post_worker_init(worker):
-    """Each worker writes its access log from a thread of its own (wiring/access_log.py)."""
-    access_log.defer(worker.log.access_log)
