@@ -1,20 +1,32 @@
 """Engine, sessions and schema management (Alembic)."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from orderline.settings import ROOT, absolute_sqlite_url
 
 MIGRATIONS = ROOT / "migrations"
+# A pooled PostgreSQL connection that sat unused this long is pinged before it is handed out; one
+# in steady use is not (a ping per checkout was a round trip per request: docs/benchmarks.md).
+# Idle connections are the ones a server restart, a failover or a firewall's idle timeout kills.
+IDLE_PING_SECONDS = 10.0
+# Connections are replaced after this long whatever happens, so none outlives a server-side limit.
+RECYCLE_SECONDS = 1800
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets immediate transactions so writers queue instead of racing."""
+def make_engine(url: str, idle_ping_seconds: float = IDLE_PING_SECONDS, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets immediate transactions so writers queue instead of racing.
+
+    A PostgreSQL pool pings a connection only after `idle_ping_seconds` unused (`ping_after_idle`),
+    unless the caller asks for SQLAlchemy's ping on every checkout (`pool_pre_ping=True`).
+    """
     url = absolute_sqlite_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -37,10 +49,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    kwargs.setdefault("pool_recycle", RECYCLE_SECONDS)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        ping_after_idle(engine, idle_ping_seconds)
+    return engine
+
+
+def ping_after_idle(engine: Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before use only if it sat in the pool `idle_seconds` or more.
+
+    A dead one is then replaced before anyone uses it (DisconnectionError makes the pool discard it
+    and check out another). One that dies while in steady use fails its statement, and SQLAlchemy
+    invalidates the pool, so every older connection is replaced on its next checkout.
+    """
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["orderline.idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.pop("orderline.idle_since", None)
+        if since is None or time.monotonic() - since < idle_seconds:
+            return  # new, or in steady use
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # whatever the driver raises for a dead socket
+            raise DisconnectionError(f"pooled connection failed its ping after {idle_seconds:g} s idle") from exc
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

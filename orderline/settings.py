@@ -25,6 +25,10 @@ class Settings:
     database_url: str = "sqlite:///instance/orderline.db"
     redis_url: str = "redis://localhost:6379/0"
     rasa_url: str = "http://localhost:5005"
+    # Path or URL of the trained model artefact Rasa loads (trained once, shipped to every Rasa host).
+    rasa_model: str = ""
+    # Several hosts share the database, Redis and Rasa (deploy/): SQLite is refused.
+    orderline_multi_host: bool = False
     # The trust boundary around Rasa (docs/security.md). The app signs each customer message with
     # the channel secret and sends the auth token on Rasa's HTTP API; Rasa sends the action token
     # to its action server. Generated for development when empty (instance/dev-secrets.json).

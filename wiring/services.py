@@ -58,7 +58,7 @@ class Services:
     def after_commit(self) -> AfterCommit:
         """What runs once a transaction has committed, given the events it recorded."""
         hooks = AfterCommit()
-        hooks.on(OrderChanged, self.order_cache.forget)
+        hooks.on(OrderChanged, self.order_reads.forget)
         hooks.on(ConversationStateChanged, self.conversations.cache_states)
         # Best effort: the cron's periodic escalate_losses finds any loss this could not queue.
         hooks.on(ParcelLost, lambda _losses: self.jobs.enqueue("escalate_losses"))
