@@ -1,7 +1,7 @@
 """notification keys: one notification per piece of news (a scan, a new date, a silence), not per event type
 
 Revision ID: 0009
-Revises: 0010
+Revises: 0008
 Create Date: 2026-12-02 13:00:00.000000
 """
 from datetime import timezone
@@ -12,7 +12,7 @@ import orderline.models
 
 
 revision = '0009'
-down_revision = '0010'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """escalation assignee: whose queue a new escalation lands in, and which agents are on shift
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-02 13:00:00.000000
 """
 from alembic import op
@@ -11,7 +11,7 @@ import orderline.models
 
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

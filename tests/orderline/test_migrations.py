@@ -107,7 +107,7 @@ def test_existing_notifications_keep_their_rows_and_get_the_key_of_their_news(em
         conn.execute(insert, {"key": "scan:AWB9:UNDELIVERED:20261113T093000Z"})  # the second attempt
     with pytest.raises(IntegrityError), engine.begin() as conn:
         conn.execute(insert, {"key": "scan:AWB9:UNDELIVERED:20261112T093000Z"})  # the first, again
-    command.downgrade(config, "-1")  # back to one per type: the first of each is kept
+    command.downgrade(config, "0008")  # back to one per type: the first of each is kept
     with engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM notifications WHERE event = 'delivery_failed'")).scalar_one() == 1
     engine.dispose()
