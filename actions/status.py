@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Order
 from actions.base import OrderTaskAction
-from actions.formatting import Ctx, buttons, order_ref, spell_out, status_words, when
+from actions.formatting import Ctx, buttons, expected, order_ref, spell_out, status_words, when
 
 NOT_SHIPPED = ("placed", "confirmed", "packed")
 
@@ -55,19 +55,18 @@ class ActionOrderStatus(OrderTaskAction):
             dispatcher.utter_message(response="utter_order_closed", order_ref=ref, status_words=words)
             return done
 
-        eta = when(ship.rescheduled_for or ship.expected_date or ship.promised_date, ctx)
+        arrival = expected("delivery", order.status, ship.rescheduled_for or ship.expected_date or ship.promised_date,
+                           ctx, promised=ship.promised_date)
         details = dict(
             order_ref=ref,
             status_words=words,
-            eta=eta or "-",
+            arrival=arrival.sentence,
             courier=ship.courier or "our courier partner",
             awb=(spell_out(ship.awb) if ctx.voice else ship.awb) if ship.awb else "-",
             tracking_url=ship.tracking_url or "-",
         )
-        if ship.is_delayed:
-            dispatcher.utter_message(
-                response="utter_order_delayed", promised=when(ship.promised_date, ctx) or "-", **details
-            )
+        if ship.is_delayed or arrival.overdue:
+            dispatcher.utter_message(response="utter_order_delayed", **details)
         else:
             dispatcher.utter_message(response="utter_order_in_transit", **details)
         return done
