@@ -54,6 +54,10 @@ class ActionStartAddressChange(OrderTaskAction):
     def name(self) -> Text:
         return "action_start_address_change"
 
+    @staticmethod
+    def wants(order: Order) -> bool:
+        return order.allowed.change_address or order.status == "delivery_failed"
+
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         ref = order_ref(order.order_id, ctx)

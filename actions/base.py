@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -43,6 +43,15 @@ class OrderTaskAction(OrderAction):
         """Which of the customer's orders this task is most likely about."""
         return order.is_open
 
+    @staticmethod
+    def near(order: Order) -> bool:
+        """When no order is eligible, the ones worth explaining the refusal on."""
+        return order.is_open
+
+    def eligible(self, tracker: Tracker) -> Callable[[Order], bool]:
+        """Which orders this request can be about; the message may narrow it ("it's late")."""
+        return self.wants
+
     @abstractmethod
     async def handle(
         self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -52,7 +61,8 @@ class OrderTaskAction(OrderAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        resolution = await resolve_order(self.client, dispatcher, tracker, self.name(), self.wants)
+        resolution = await resolve_order(self.client, dispatcher, tracker, self.name(), self.eligible(tracker),
+                                        self.near)
         if resolution.order is None:
             return resolution.events
         ctx = Ctx.from_tracker(tracker)

@@ -80,6 +80,10 @@ class ActionStartReschedule(OrderTaskAction):
     def name(self) -> Text:
         return "action_start_reschedule"
 
+    @staticmethod
+    def wants(order: Order) -> bool:
+        return order.allowed.reschedule or order.status == "delivery_failed"
+
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         ref = order_ref(order.order_id, ctx)

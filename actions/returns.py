@@ -31,7 +31,12 @@ class ActionStartReturn(OrderTaskAction):
 
     @staticmethod
     def wants(order: Order) -> bool:
-        return order.status == "delivered"
+        # Delivered, inside the return window, no return open yet: the order service's rule.
+        return order.allowed.return_
+
+    @staticmethod
+    def near(order: Order) -> bool:
+        return order.status == "delivered"  # e.g. its return window has closed
 
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:

@@ -1,7 +1,8 @@
 """Where is my order: status in plain words, dates, courier, and failed deliveries."""
 from __future__ import annotations
 
-from typing import List, Text
+import re
+from typing import Callable, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -12,6 +13,12 @@ from actions.base import OrderTaskAction
 from actions.formatting import Ctx, buttons, expected, order_ref, spell_out, status_words, when
 
 NOT_SHIPPED = ("placed", "confirmed", "packed")
+LATE = re.compile(r"\blate\b|delay|overdue|not (yet )?(arrived|come|received)|still not|abhi tak nahi|nahi aaya|"
+                  r"nahi pahunch|der ho|kab tak aayega", re.I)
+
+
+def is_late(order: Order) -> bool:
+    return order.is_open and order.shipment is not None and order.shipment.is_delayed
 
 
 class ActionOrderStatus(OrderTaskAction):
@@ -19,6 +26,10 @@ class ActionOrderStatus(OrderTaskAction):
 
     def name(self) -> Text:
         return "action_order_status"
+
+    def eligible(self, tracker: Tracker) -> Callable[[Order], bool]:
+        """"It's late" is about the delayed order; "where is my order" about the open ones."""
+        return is_late if LATE.search((tracker.latest_message or {}).get("text") or "") else self.wants
 
     async def handle(
         self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher, tracker: Tracker
