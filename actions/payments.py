@@ -54,6 +54,8 @@ def tell_refund(order: Order, ctx: Ctx, dispatcher: CollectingDispatcher) -> Lis
 class ActionPaymentStatus(OrderTaskAction):
     """COD amount due, what was paid, or a deducted-but-not-confirmed case for a person."""
 
+    answers_aside = True
+
     def name(self) -> Text:
         return "action_payment_status"
 
@@ -105,6 +107,8 @@ class ActionPaymentStatus(OrderTaskAction):
 
 class ActionRefundStatus(OrderTaskAction):
     """Refund amount, status and expected date from the refund record."""
+
+    answers_aside = True
 
     def name(self) -> Text:
         return "action_refund_status"

@@ -24,6 +24,8 @@ def is_late(order: Order) -> bool:
 class ActionOrderStatus(OrderTaskAction):
     """Tells the customer where their order is."""
 
+    answers_aside = True
+
     def name(self) -> Text:
         return "action_order_status"
 

@@ -102,3 +102,13 @@ def slot(events: List[Dict[str, Any]], name: str, default: Any = "<unset>") -> A
 
 def paused(events: List[Dict[str, Any]]) -> bool:
     return any(e.get("event") == "pause" for e in events)
+
+
+def open_escalations(client) -> List[Dict[str, Any]]:
+    """The order API's open escalations, as the agent console lists them."""
+    import requests
+
+    resp = requests.get(client.base_url + "/escalations", params={"status": "open"},
+                        headers={"Authorization": f"Bearer {client.token}"}, timeout=5)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["escalations"]
