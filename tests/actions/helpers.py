@@ -16,7 +16,8 @@ KABIR = "+919876500003"     # owns OL-100501 (in transit, late)
 NEHA = "+919876500004"      # owns OL-100601 (placed, prepaid payment pending)
 PRIYA = "+919876500005"      # owns OL-100701 (confirmed, prepaid), OL-100702 (delivered 12 days ago)
 ARJUN = "+919876500006"      # owns OL-100801 (out for delivery today), for rescheduling
-DEV = "+919876500007"        # owns OL-100901 (in transit, late), OL-100902 (in transit), OL-100903 (delivered 2 days ago)
+DEV = "+919876500007"        # owns OL-100901 (in transit, late), OL-100902 (in transit),
+                             # OL-100903 (delivered 2 days ago)
 STRANGER = "+919000000000"  # owns nothing
 
 _DEFAULT_SLOTS = {"channel": "whatsapp", "reply_style": "en", "verification_attempts": 0.0}

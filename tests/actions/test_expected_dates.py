@@ -81,7 +81,7 @@ def test_refund_reply_past_its_date_reads_right_and_a_yes_gets_a_person(domain, 
     dispatcher = CollectingDispatcher()
     events = tell_refund(_refunded_order(YESTERDAY), Ctx(channel, style, TODAY), dispatcher)
     text = render(dispatcher.messages[0], domain, channel, style)
-    assert "Tue 1 Dec" in text and "by yesterday" not in text.replace("reached your account by yesterday", "")
+    assert "Tue 1 Dec" in text and "should reach your account" not in text and "Expected in your account" not in text
     assert ("should have reached" in text) if style == "en" else ("aa jana chahiye tha" in text)
     assert {e["name"]: e["value"] for e in events if e.get("event") == "slot"}["awaiting"] == "handoff_offer"
 
@@ -91,4 +91,5 @@ def test_refund_reply_ahead_of_its_date_asks_nothing(domain):
 
     dispatcher = CollectingDispatcher()
     assert tell_refund(_refunded_order(TOMORROW), Ctx("whatsapp", "en", TODAY), dispatcher) == []
-    assert "should reach your account by tomorrow, Thu 3 Dec" in render(dispatcher.messages[0], domain, "whatsapp", "en")
+    text = render(dispatcher.messages[0], domain, "whatsapp", "en")
+    assert "should reach your account by tomorrow, Thu 3 Dec" in text
