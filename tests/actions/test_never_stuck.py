@@ -43,13 +43,12 @@ STEP_IDS = [s[4] for s in STEPS]
 SIDE = "where is my order"
 
 
-def _form_turn(form, validator, before, step, text, misses, phone, side=False):
+def _form_turn(form, before, step, text, misses, phone, side=False):
     extracted = {} if step == "address_confirmed" and not side else {step: text}
-    trk = tracker(text, "order_status" if side else "nlu_fallback", phone=phone, active_loop=form,
-                  confidence=0.95 if side else 0.3, extracted=extracted,
-                  slots={**before, "requested_slot": step, "question_misses": float(misses),
-                         "active_order_id": "OL-100601"})
-    return trk
+    return tracker(text, "order_status" if side else "nlu_fallback", phone=phone, active_loop=form,
+                   confidence=0.95 if side else 0.3, extracted=extracted,
+                   slots={**before, "requested_slot": step, "question_misses": float(misses),
+                          "active_order_id": "OL-100601"})
 
 
 def _ask(step, domain):
@@ -70,7 +69,7 @@ def test_every_form_step_answers_asides_and_asks_at_most_three_times(client, dom
 
     turns = [(junk or SIDE, junk is None), (SIDE, True), (junk or SIDE, junk is None)]
     for misses, (text, side) in enumerate(turns):
-        events, messages = run(validator, _form_turn(form, validator, before, step, text, misses, phone, side),
+        events, messages = run(validator, _form_turn(form, before, step, text, misses, phone, side),
                                domain)
         said = responses(messages)
         assert not GENERIC & set(said), said
