@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -13,6 +13,7 @@ from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderAction, OrderTaskAction
 from actions.context import request_proof
 from actions.formatting import Ctx, address_text, buttons, order_ref, refusal
+from actions.pending import PatientForm, stopped
 from actions.routes import offer_person, service_down
 
 ADDRESS_SLOTS = ("address_line1", "address_line2", "address_city", "address_pincode", "address_confirmed")
@@ -54,6 +55,10 @@ class ActionStartAddressChange(OrderTaskAction):
     def name(self) -> Text:
         return "action_start_address_change"
 
+    @staticmethod
+    def wants(order: Order) -> bool:
+        return order.allowed.change_address or order.status == "delivery_failed"
+
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         ref = order_ref(order.shown_id, ctx)
@@ -71,7 +76,7 @@ class ActionStartAddressChange(OrderTaskAction):
         return offer_person("delivery", f"wants to change address of {order.order_id} ({order.status})")
 
 
-class ValidateAddressForm(FormValidationAction):
+class ValidateAddressForm(PatientForm):
     """Cleans each part of the new address; a 'no' at the confirmation starts over."""
 
     def name(self) -> Text:
@@ -198,4 +203,6 @@ class ActionSubmitAddress(OrderAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        if stopped(tracker):
+            return clear_address()
         return await submit_address(self.client, dispatcher, tracker)

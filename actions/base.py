@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Callable, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -38,10 +38,21 @@ class OrderTaskAction(OrderAction):
     brings the conversation back here through `pending_action`.
     """
 
+    answers_aside = False  # a question that may come in the middle of another (see `back_to`)
+
     @staticmethod
     def wants(order: Order) -> bool:
         """Which of the customer's orders this task is most likely about."""
         return order.is_open
+
+    @staticmethod
+    def near(order: Order) -> bool:
+        """When no order is eligible, the ones worth explaining the refusal on."""
+        return order.is_open
+
+    def eligible(self, tracker: Tracker) -> Callable[[Order], bool]:
+        """Which orders this request can be about; the message may narrow it ("it's late")."""
+        return self.wants
 
     @abstractmethod
     async def handle(
@@ -52,9 +63,23 @@ class OrderTaskAction(OrderAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        resolution = await resolve_order(self.client, dispatcher, tracker, self.name(), self.wants)
+        held = tracker.get_slot("awaiting") if self.answers_aside else None
+        resolution = await resolve_order(self.client, dispatcher, tracker, self.name(), self.eligible(tracker),
+                                        self.near)
         if resolution.order is None:
             return resolution.events
         ctx = Ctx.from_tracker(tracker)
         settled = resolution.events + [SlotSet("pending_action", None)]
-        return settled + await self.handle(resolution.order, ctx, dispatcher, updated(tracker, settled))
+        events = settled + await self.handle(resolution.order, ctx, dispatcher, updated(tracker, settled))
+        return events + await self.back_to(held, dispatcher, updated(tracker, events))
+
+    async def back_to(self, held: Optional[Text], dispatcher: CollectingDispatcher,
+                      tracker: Tracker) -> List[EventType]:
+        """After a side answer, asks again the yes/no question that was pending (actions.pending)."""
+        from actions import pending  # here, not at the top: actions.pending builds on these tasks
+
+        if held not in pending.YES_NO or tracker.get_slot("awaiting"):
+            return []  # nothing was pending, or the answer asked something of its own
+        events = [SlotSet("awaiting", held)] + await pending.miss_awaiting(
+            self.client, dispatcher, tracker, held, aside=False)
+        return events

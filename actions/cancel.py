@@ -21,6 +21,10 @@ class ActionStartCancel(OrderTaskAction):
     def name(self) -> Text:
         return "action_start_cancel"
 
+    @staticmethod
+    def wants(order: Order) -> bool:
+        return order.allowed.cancel  # not dispatched yet, by the order service's rule
+
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         ref = order_ref(order.shown_id, ctx)

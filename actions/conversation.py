@@ -17,6 +17,7 @@ from actions.cancel import ActionStartCancel, cancel_order
 from actions.formatting import normalise_order_id
 from actions.identity import DEFAULT_TASK, picked_choice, verify_ownership
 from actions.payments import ActionPaymentStatus, ActionRefundStatus
+from actions.pending import REASK, YES_NO, answered, miss_awaiting
 from actions.reschedule import ActionStartReschedule
 from actions.returns import ActionStartReturn
 from actions.routes import hand_off, updated
@@ -60,18 +61,19 @@ class ActionHandleInform(OrderAction):
 
         if awaiting == "order_choice":
             picked = picked_choice(tracker, tracker.get_slot("order_choices") or [])
-            events = [SlotSet("order_id", picked), SlotSet("awaiting", None)] if picked else []
+            if not picked:
+                return await miss_awaiting(self.client, dispatcher, tracker, awaiting)
+            events = [SlotSet("order_id", picked), SlotSet("awaiting", None)] + answered()
             return await self.resume(resume, events, dispatcher, tracker, domain)
 
         named = normalise_order_id(tracker.get_slot("order_id")) or (
             normalise_order_id(text) if awaiting == "order_id" else None
         )
         if named:
-            events = [SlotSet("order_id", named), SlotSet("awaiting", None)]
+            events = [SlotSet("order_id", named), SlotSet("awaiting", None)] + answered()
             return await self.resume(resume, events, dispatcher, tracker, domain)
-        if awaiting == "order_id":
-            dispatcher.utter_message(response="utter_ask_order_id")
-            return []
+        if awaiting == "order_id" or awaiting in YES_NO:
+            return await miss_awaiting(self.client, dispatcher, tracker, awaiting)
         if tracker.get_slot("delivery_date") or tracker.get_slot("delivery_slot"):
             return await self.resume("action_start_reschedule", [], dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_how_can_i_help")
@@ -87,7 +89,7 @@ class ActionHandleAffirm(OrderAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         awaiting = tracker.get_slot("awaiting")
-        done = [SlotSet("awaiting", None)]
+        done = [SlotSet("awaiting", None)] + answered()
         if awaiting == "cancel_confirm":
             return done + await cancel_order(self.client, dispatcher, tracker)
         if awaiting == "ndr_update_offer":
@@ -111,7 +113,7 @@ class ActionHandleDeny(OrderAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
         awaiting = tracker.get_slot("awaiting")
-        done = [SlotSet("awaiting", None)]
+        done = [SlotSet("awaiting", None)] + answered()
         if awaiting == "cancel_confirm":
             dispatcher.utter_message(response="utter_cancel_kept")
             return done
@@ -140,6 +142,9 @@ class ActionHandleFallback(OrderAction):
             re.search(r"\d", text) or awaiting == "order_choice"
         ):
             return await ActionHandleInform(self.client).run(dispatcher, tracker, domain)
+        if awaiting in REASK:
+            # Inside a question: ask it again with the answers it takes, never the generic fallback.
+            return await miss_awaiting(self.client, dispatcher, tracker, awaiting)
         if consecutive_fallbacks(tracker) >= FALLBACKS_BEFORE_HANDOFF:
             dispatcher.utter_message(response="utter_fallback_handoff")
             return await hand_off(self.client, dispatcher, tracker, "general",

@@ -7,6 +7,7 @@ tomorrow, and a bare weekday or day of month means the next one to come.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Optional
 from zoneinfo import ZoneInfo
@@ -149,3 +150,94 @@ def _as_date(value: str) -> Optional[date]:
         return date.fromisoformat(value[:10])
     except ValueError:
         return None
+
+
+# --- Phrasing an expected date: the one rule every reply that states a date follows. ---
+# A date still ahead is a promise ("should reach you by ..."); a date already gone is
+# never phrased as one: it becomes "should have reached you by ..." with what happens next.
+# Out for delivery means today, whatever the promised date says.
+
+_EXPECTED = {
+    "en": {
+        "delivery_today": "The courier should bring it today.",
+        "delivery_ahead": "It should reach you by {day}.",
+        "delivery_late_ahead": "We promised {promised}; it should now reach you by {day}.",
+        "delivery_overdue": "It was due by {day}, so it's running late. We're checking with the courier.",
+        "delivery_unknown": "We'll share a delivery date as soon as the courier gives one.",
+        "refund_ahead": "It should reach your account by {day}.",
+        "refund_overdue": "It should have reached your account by {day}. If you don't see it, banks can take "
+                          "up to 5 working days after that; want me to get someone to check?",
+        "refund_unknown": "We'll tell you as soon as the bank confirms it.",
+        "refund_done": "It has been credited to your account.",
+    },
+    "hinglish": {
+        "delivery_today": "Courier aaj hi le aayega.",
+        "delivery_ahead": "Yeh {day} tak pahunch jayega.",
+        "delivery_late_ahead": "Humne {promised} bola tha; ab yeh {day} tak pahunch jayega.",
+        "delivery_overdue": "Yeh {day} tak aana tha, isliye late ho gaya hai. Hum courier se pata kar rahe hain.",
+        "delivery_unknown": "Courier se date milte hi hum aapko bata denge.",
+        "refund_ahead": "Yeh {day} tak aapke account mein aa jana chahiye.",
+        "refund_overdue": "Yeh {day} tak aapke account mein aa jana chahiye tha. Agar nahi dikha, toh bank uske "
+                          "baad 5 working din tak le sakta hai; kya main kisi se check karwaoon?",
+        "refund_unknown": "Bank se confirm hote hi hum aapko bata denge.",
+        "refund_done": "Yeh aapke account mein credit ho chuka hai.",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ExpectedDate:
+    """A sentence about when something should happen, and whether that day has passed.
+
+    `overdue` tells the caller the sentence asked the customer whether to get someone
+    to check (refunds) or said it is late (deliveries).
+    """
+
+    sentence: str
+    overdue: bool
+
+
+def expected_date(
+    kind: str,
+    status: str,
+    due: Optional[str | date],
+    style: str = "en",
+    today: Optional[date] = None,
+    promised: Optional[str | date] = None,
+) -> ExpectedDate:
+    """Phrases the date a delivery or refund is expected, relative to today and the status.
+
+    Args:
+        kind: "delivery" or "refund".
+        status: The order status (delivery) or the refund status (refund).
+        due: The date it is expected by now (for a delivery: rescheduled, else expected, else promised).
+        style: "en" or "hinglish".
+        today: Reference day in IST; defaults to now.
+        promised: The originally promised delivery date, to say a delivery is late.
+    """
+    today = today or today_ist()
+    words = _EXPECTED.get(style, _EXPECTED["en"])
+    day = due if isinstance(due, date) else _as_date(due) if due else None
+    was = promised if isinstance(promised, date) else _as_date(promised) if promised else None
+
+    def say(key: str, overdue: bool = False, **dates: date) -> ExpectedDate:
+        shown = {k: friendly_date(v, style, today) for k, v in dates.items()}
+        return ExpectedDate(words[key].format(**shown), overdue)
+
+    if kind == "refund":
+        if status == "completed":
+            return say("refund_done")
+        if day is None or status == "failed":
+            return say("refund_unknown")
+        return say("refund_overdue", True, day=day) if day < today else say("refund_ahead", day=day)
+    if status == "out_for_delivery":
+        return say("delivery_today")
+    if day is None:
+        return say("delivery_overdue", True, day=was) if was and was < today else say("delivery_unknown")
+    if day < today:
+        return say("delivery_overdue", True, day=day)
+    if day == today:
+        return say("delivery_today")
+    if was and was < day:
+        return say("delivery_late_ahead", was < today, day=day, promised=was)
+    return say("delivery_ahead", day=day)

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 
 from actions.api.orders import Order
-from actions.dates import friendly_date, today_ist
+from actions.dates import ExpectedDate, expected_date, friendly_date, today_ist
 
 ORDER_ID_RE = re.compile(r"(?i)\b(?:ol[\s-]*)?(\d{5,10})\b")
 # Any other reference a customer may give: a store's number ("#2041"), an id with its own prefix
@@ -127,6 +127,11 @@ def refund_words(status: str, ctx: Ctx) -> str:
 
 def when(value: Any, ctx: Ctx) -> str:
     return friendly_date(value, ctx.style, ctx.today)
+
+
+def expected(kind: str, status: str, due: Any, ctx: Ctx, promised: Any = None) -> ExpectedDate:
+    """`actions.dates.expected_date` in the customer's style: every reply that states an expected date uses it."""
+    return expected_date(kind, status, due, ctx.style, ctx.today, promised)
 
 
 def items_summary(order: Order, limit: int = 2) -> str:

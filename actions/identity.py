@@ -79,6 +79,7 @@ async def resolve_order(
     tracker: Tracker,
     requester: Text,
     wants: Callable[[Order], bool] = lambda o: o.is_open,
+    near: Callable[[Order], bool] = lambda o: o.is_open,
 ) -> Resolution:
     """Settles the order `requester` is about, asking the customer when needed.
 
@@ -87,7 +88,8 @@ async def resolve_order(
         dispatcher: Receives any question we have to ask.
         tracker: The conversation.
         requester: Name of the action to resume once the customer answers.
-        wants: Picks the customer's orders this task is likely about.
+        wants: Picks the customer's orders this task can be about (its eligibility rule).
+        near: When none is eligible, the orders worth explaining the refusal on.
     """
     ctx = Ctx.from_tracker(tracker)
     mentioned = normalise_order_id(tracker.get_slot("order_id"))
@@ -110,12 +112,16 @@ async def resolve_order(
             None, _ask("ownership", requester, [SlotSet("pending_order_id", order.order_id)])
         )
 
+    current: Optional[Order] = None
     if active:
         result = await client.get_order(active)
         if result.outcome is Outcome.UNAVAILABLE:
             return Resolution(None, await service_down(client, dispatcher, tracker, f"GET order {active}"))
         if result.ok:
-            return Resolution(result.order, _settled(result.order))
+            current = result.order
+            # The order we last talked about, unless this request fits another of theirs better.
+            if wants(current) or not tracker.get_slot("phone"):
+                return Resolution(current, _settled(current))
 
     phone = tracker.get_slot("phone")
     orders: List[Order] = []
@@ -124,15 +130,17 @@ async def resolve_order(
         if result.outcome is Outcome.UNAVAILABLE:
             return Resolution(None, await service_down(client, dispatcher, tracker, "GET orders by phone"))
         orders = list(result.orders)
-    if not orders:
+    if not orders and current is None:
         dispatcher.utter_message(
             response="utter_ask_order_id_no_orders" if phone else "utter_ask_order_id"
         )
         return Resolution(None, _ask("order_id", requester))
 
     likely = [o for o in orders if wants(o)]
-    if len(likely) == 1 or (not likely and orders):
-        chosen = likely[0] if likely else orders[0]
+    if len(likely) <= 1:
+        # One fits: it is the one (the task's reply names it). None fits: the task explains
+        # why on the closest one, rather than acting on an order the request can't be about.
+        chosen = likely[0] if likely else closest(orders, current, near)
         return Resolution(chosen, _settled(chosen))
 
     first, second = likely[0], likely[1]
@@ -152,6 +160,14 @@ async def resolve_order(
         None,
         _ask("order_choice", requester, [SlotSet("order_choices", [first.order_id, second.order_id])]),
     )
+
+
+def closest(orders: List[Order], current: Optional[Order], near: Callable[[Order], bool]) -> Order:
+    """The order to explain a refusal on when none of the customer's orders fits the request:
+    the one we were talking about, else the newest `near` one, else the newest."""
+    if current is not None:
+        return current
+    return next((o for o in orders if near(o)), orders[0])
 
 
 def proofs_in(tracker: Tracker) -> List[str]:

@@ -14,8 +14,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Order, Outcome
 from actions.base import OrderTaskAction
-from actions.formatting import Ctx, money, order_ref, refund_words, when
-from actions.routes import hand_off, service_down
+from actions.formatting import Ctx, expected, money, order_ref, refund_words
+from actions.routes import hand_off, offer_person, service_down
 
 DEDUCTED = re.compile(
     r"deduct|debit|\bcut\b|kat (gay|gai|liy)|kata|kaat|charged|paise? (chale|gay|kat)|money (gone|taken)"
@@ -33,19 +33,28 @@ def _text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def _refund_details(order: Order, ctx: Ctx) -> Dict[str, Any]:
+def tell_refund(order: Order, ctx: Ctx, dispatcher: CollectingDispatcher) -> List[EventType]:
+    """Amount, status and when to expect the refund; past its date, offers someone to check."""
     refund = order.payment.refund
-    return dict(
+    when_due = expected("refund", refund.status, refund.expected_by, ctx)
+    dispatcher.utter_message(
+        response="utter_refund_status",
         order_ref=order_ref(order.shown_id, ctx),
         amount=money(refund.amount, ctx),
         refund_status=refund_words(refund.status, ctx),
-        expected_by=when(refund.expected_by, ctx) or "-",
+        expected=when_due.sentence,
         reference=refund.reference or "-",
     )
+    if when_due.overdue:
+        return offer_person("payments", f"refund on {order.order_id} past its expected date {refund.expected_by} "
+                                        f"(ref {refund.reference})")
+    return []
 
 
 class ActionPaymentStatus(OrderTaskAction):
     """COD amount due, what was paid, or a deducted-but-not-confirmed case for a person."""
+
+    answers_aside = True
 
     def name(self) -> Text:
         return "action_payment_status"
@@ -83,8 +92,8 @@ class ActionPaymentStatus(OrderTaskAction):
                                   f"customer says money deducted; payment {pay.status} "
                                   f"(ref {pay.reference}) on {order.order_id}", order_id=order.order_id)
         if pay.refund:
-            dispatcher.utter_message(response="utter_refund_status", **_refund_details(order, ctx))
-        elif pay.method == "cod" and pay.status == "pending":
+            return tell_refund(order, ctx, dispatcher)
+        if pay.method == "cod" and pay.status == "pending":
             dispatcher.utter_message(response="utter_cod_due", order_ref=ref, amount=amount)
         elif pay.status == "paid":
             dispatcher.utter_message(response="utter_payment_received", order_ref=ref, amount=amount,
@@ -98,6 +107,8 @@ class ActionPaymentStatus(OrderTaskAction):
 
 class ActionRefundStatus(OrderTaskAction):
     """Refund amount, status and expected date from the refund record."""
+
+    answers_aside = True
 
     def name(self) -> Text:
         return "action_refund_status"
@@ -116,8 +127,8 @@ class ActionRefundStatus(OrderTaskAction):
             return await hand_off(self.client, dispatcher, tracker, "payments",
                                   f"refund dispute on {order.order_id}", order_id=order.order_id)
         if pay.refund:
-            dispatcher.utter_message(response="utter_refund_status", **_refund_details(order, ctx))
-        elif pay.method == "cod" and pay.status != "paid":
+            return tell_refund(order, ctx, dispatcher)
+        if pay.method == "cod" and pay.status != "paid":
             dispatcher.utter_message(response="utter_no_refund_cod", order_ref=ref)
         elif order.return_request:
             dispatcher.utter_message(response="utter_refund_after_return", order_ref=ref)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, Dict, List, Optional, Text
 
-from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
@@ -13,6 +13,7 @@ from actions.base import OrderAction, OrderTaskAction
 from actions.context import request_proof
 from actions.dates import date_in_sentence, parse_date, today_ist
 from actions.formatting import Ctx, buttons, order_ref, refusal, when
+from actions.pending import PatientForm, stopped
 from actions.routes import offer_person, service_down, updated
 
 MAX_DAYS_AHEAD = 7
@@ -80,6 +81,10 @@ class ActionStartReschedule(OrderTaskAction):
     def name(self) -> Text:
         return "action_start_reschedule"
 
+    @staticmethod
+    def wants(order: Order) -> bool:
+        return order.allowed.reschedule or order.status == "delivery_failed"
+
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         ref = order_ref(order.shown_id, ctx)
@@ -92,7 +97,7 @@ class ActionStartReschedule(OrderTaskAction):
                                      reason=refusal(order.status, ctx))
             return _clear() + offer_person("delivery", f"wants to reschedule {order.order_id} ({order.status})")
         return await open_reschedule_form(self.client, dispatcher, tracker, mode, ref)
-class ValidateRescheduleForm(FormValidationAction):
+class ValidateRescheduleForm(PatientForm):
     """Turns 'kal shaam' into a date and a slot; the service judges the range."""
 
     def name(self) -> Text:
@@ -186,4 +191,6 @@ class ActionSubmitReschedule(OrderAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: Dict[Text, Any]) -> List[EventType]:
+        if stopped(tracker):
+            return _clear()
         return await submit_reschedule(self.client, dispatcher, tracker)

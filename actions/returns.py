@@ -4,13 +4,14 @@ from __future__ import annotations
 import re
 from typing import Any, Dict, List, Text
 
-from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Order, Outcome
 from actions.base import OrderAction, OrderTaskAction
 from actions.formatting import Ctx, order_ref, when
+from actions.pending import PatientForm, stopped
 from actions.routes import service_down
 
 
@@ -31,7 +32,12 @@ class ActionStartReturn(OrderTaskAction):
 
     @staticmethod
     def wants(order: Order) -> bool:
-        return order.status == "delivered"
+        # Delivered, inside the return window, no return open yet: the order service's rule.
+        return order.allowed.return_
+
+    @staticmethod
+    def near(order: Order) -> bool:
+        return order.status == "delivered"  # e.g. its return window has closed
 
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
@@ -53,7 +59,7 @@ class ActionStartReturn(OrderTaskAction):
         return []
 
 
-class ValidateReturnForm(FormValidationAction):
+class ValidateReturnForm(PatientForm):
     def name(self) -> Text:
         return "validate_return_form"
 
@@ -78,6 +84,8 @@ class ActionSubmitReturn(OrderAction):
         order_id = tracker.get_slot("active_order_id")
         reason = tracker.get_slot("return_reason")
         clear = [SlotSet("return_reason", None), SlotSet("return_kind", None), SlotSet("order_id", None)]
+        if stopped(tracker):
+            return clear
         if not order_id or not reason:
             dispatcher.utter_message(response="utter_something_went_wrong")
             return clear

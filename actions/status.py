@@ -1,7 +1,8 @@
 """Where is my order: status in plain words, dates, courier, and failed deliveries."""
 from __future__ import annotations
 
-from typing import List, Text
+import re
+from typing import Callable, List, Text
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
@@ -9,16 +10,28 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Order
 from actions.base import OrderTaskAction
-from actions.formatting import Ctx, buttons, order_ref, spell_out, status_words, when
+from actions.formatting import Ctx, buttons, expected, order_ref, spell_out, status_words, when
 
 NOT_SHIPPED = ("placed", "confirmed", "packed")
+LATE = re.compile(r"\blate\b|delay|overdue|not (yet )?(arrived|come|received)|still not|abhi tak nahi|nahi aaya|"
+                  r"nahi pahunch|der ho|kab tak aayega", re.I)
+
+
+def is_late(order: Order) -> bool:
+    return order.is_open and order.shipment is not None and order.shipment.is_delayed
 
 
 class ActionOrderStatus(OrderTaskAction):
     """Tells the customer where their order is."""
 
+    answers_aside = True
+
     def name(self) -> Text:
         return "action_order_status"
+
+    def eligible(self, tracker: Tracker) -> Callable[[Order], bool]:
+        """"It's late" is about the delayed order; "where is my order" about the open ones."""
+        return is_late if LATE.search((tracker.latest_message or {}).get("text") or "") else self.wants
 
     async def handle(
         self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher, tracker: Tracker
@@ -55,19 +68,18 @@ class ActionOrderStatus(OrderTaskAction):
             dispatcher.utter_message(response="utter_order_closed", order_ref=ref, status_words=words)
             return done
 
-        eta = when(ship.rescheduled_for or ship.expected_date or ship.promised_date, ctx)
+        arrival = expected("delivery", order.status, ship.rescheduled_for or ship.expected_date or ship.promised_date,
+                           ctx, promised=ship.promised_date)
         details = dict(
             order_ref=ref,
             status_words=words,
-            eta=eta or "-",
+            arrival=arrival.sentence,
             courier=ship.courier or "our courier partner",
             awb=(spell_out(ship.awb) if ctx.voice else ship.awb) if ship.awb else "-",
             tracking_url=ship.tracking_url or "-",
         )
-        if ship.is_delayed:
-            dispatcher.utter_message(
-                response="utter_order_delayed", promised=when(ship.promised_date, ctx) or "-", **details
-            )
+        if ship.is_delayed or arrival.overdue:
+            dispatcher.utter_message(response="utter_order_delayed", **details)
         else:
             dispatcher.utter_message(response="utter_order_in_transit", **details)
         return done

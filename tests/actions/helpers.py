@@ -16,6 +16,8 @@ KABIR = "+919876500003"     # owns OL-100501 (in transit, late)
 NEHA = "+919876500004"      # owns OL-100601 (placed, prepaid payment pending)
 PRIYA = "+919876500005"      # owns OL-100701 (confirmed, prepaid), OL-100702 (delivered 12 days ago)
 ARJUN = "+919876500006"      # owns OL-100801 (out for delivery today), for rescheduling
+DEV = "+919876500007"        # owns OL-100901 (in transit, late), OL-100902 (in transit),
+                             # OL-100903 (delivered 2 days ago)
 STRANGER = "+919000000000"  # owns nothing
 
 _DEFAULT_SLOTS = {"channel": "whatsapp", "reply_style": "en", "verification_attempts": 0.0}
@@ -101,3 +103,13 @@ def slot(events: List[Dict[str, Any]], name: str, default: Any = "<unset>") -> A
 
 def paused(events: List[Dict[str, Any]]) -> bool:
     return any(e.get("event") == "pause" for e in events)
+
+
+def open_escalations(client) -> List[Dict[str, Any]]:
+    """The order API's open escalations, as the agent console lists them."""
+    import requests
+
+    resp = requests.get(client.base_url + "/escalations", params={"status": "open"},
+                        headers={"Authorization": f"Bearer {client.token}"}, timeout=5)
+    assert resp.status_code == 200, resp.text
+    return resp.json()["escalations"]

@@ -7,15 +7,8 @@ from actions.conversation import ActionHandleAffirm, ActionHandleFallback  # noq
 from actions.handoff import ActionHandoff  # noqa: E402
 from actions.routes import build_escalation  # noqa: E402
 from actions.status import ActionOrderStatus  # noqa: E402
-from helpers import ASHA, paused, responses, run, tracker  # noqa: E402
+from helpers import ASHA, open_escalations, paused, responses, run, tracker  # noqa: E402
 
-def _open_escalations(client):
-    import requests
-
-    resp = requests.get(client.base_url + "/escalations", params={"status": "open"},
-                        headers={"Authorization": f"Bearer {client.token}"}, timeout=5)
-    assert resp.status_code == 200, resp.text
-    return resp.json()["escalations"]
 
 
 HANDOFF_REPLIES = ("utter_handoff_done", "utter_handoff_failed", "utter_handoff_payments")
@@ -29,7 +22,7 @@ def test_customer_asks_for_a_person(client, domain):
     events, messages = run(ActionHandoff(client), tracker("talk to a human", "human_handoff", phone=ASHA), domain)
     assert responses(messages)[-1] == "utter_handoff_done"  # the escalation was recorded
     assert paused(events)
-    opened = [e for e in _open_escalations(client) if e.get("phone") == ASHA]
+    opened = [e for e in open_escalations(client) if e.get("phone") == ASHA]
     assert opened and opened[-1]["reason"] == "general" and opened[-1]["channel"] == "whatsapp"
     assert {"event": "active_loop", "name": None, "timestamp": None} in events
 
@@ -43,7 +36,7 @@ def test_complaint_goes_to_the_complaint_queue_at_high_priority(client, domain):
     assert escalation.order_id == "OL-100234" and escalation.phone == phone and escalation.channel == "whatsapp"
     events, messages = run(ActionHandoff(client), trk, domain)
     assert responses(messages) == ["utter_complaint_sorry", "utter_handoff_done"] and paused(events)
-    [opened] = [e for e in _open_escalations(client) if e.get("phone") == phone]
+    [opened] = [e for e in open_escalations(client) if e.get("phone") == phone]
     assert (opened["reason"], opened["priority"], opened["order_id"]) == ("complaint", 1, "OL-100234")
 
 
@@ -52,7 +45,7 @@ def test_a_refund_question_goes_to_the_payments_team(client, domain):
     events, messages = run(ActionHandoff(client), tracker("talk to someone about my refund", "refund_status",
                                                           phone=phone), domain)
     assert responses(messages) == ["utter_handoff_payments"] and paused(events)
-    [opened] = [e for e in _open_escalations(client) if e.get("phone") == phone]
+    [opened] = [e for e in open_escalations(client) if e.get("phone") == phone]
     assert (opened["reason"], opened["priority"], opened["intent"]) == ("payments", 1, "refund_status")
 
 
