@@ -47,8 +47,15 @@ class ConversationStateChanged:
     state: str
 
 
-Event = Union[OrderChanged, NotificationQueued, ConversationStateChanged]
-E = TypeVar("E", OrderChanged, NotificationQueued, ConversationStateChanged)
+@dataclass(frozen=True)
+class CourierRequestQueued:
+    """A courier request row was written to the outbox, to be sent to the courier."""
+
+    request_id: int
+
+
+Event = Union[OrderChanged, NotificationQueued, ConversationStateChanged, CourierRequestQueued]
+E = TypeVar("E", OrderChanged, NotificationQueued, ConversationStateChanged, CourierRequestQueued)
 Hook = Callable[[list[Any]], None]
 
 _EVENTS = "orderline.uow.events"  # the session's recorded events, oldest first

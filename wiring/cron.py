@@ -26,6 +26,8 @@ PERIODIC: tuple[tuple[str, int], ...] = (
     # (Redis briefly down, a worker killed mid-drain).
     ("drain_inbox", 30),
     ("check_waiting_escalations", 60),
+    # Courier requests whose job was lost or whose worker died mid-send (after the lease).
+    ("sweep_courier_requests", 60),
     ("scan_delays", 600),
     ("purge_inbox", 3600),
 )
