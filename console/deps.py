@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
+from orderline.courier_outbox import CourierOutbox
 from orderline.escalations import EscalationService
 from orderline.handback import HandBack
 from orderline.orders import OrderService
@@ -36,6 +37,7 @@ class ConsoleDeps:
     handback: HandBack
     redis: redis.Redis
     engine: Engine  # the dashboard's read-only reports
+    courier_requests: CourierOutbox  # what the courier was asked, and its answers
 
 
 def deps() -> ConsoleDeps:

@@ -40,6 +40,7 @@ def conversation(phone: str):
     ctx = conversation_context(deps(), phone, request.args.get("order"))
     order = ctx.get("order")
     ctx["notifications"] = deps().notifier.for_order(order["order_id"]) if order else []
+    ctx["courier_requests"] = deps().courier_requests.for_order(order["order_id"]) if order else []
     return render_template("console/conversation.html", **ctx)
 
 

@@ -94,7 +94,8 @@ class ShiprocketApi:
         tag = marker(call.request_id)
         for ndr in _json(resp).get("data") or []:
             for entry in (ndr.get("history") or []) if isinstance(ndr, dict) else []:
-                if isinstance(entry, dict) and tag in str(entry.get("comment") or ""):
+                # Our tag closes the comment; customer text inside it has its brackets removed.
+                if isinstance(entry, dict) and str(entry.get("comment") or "").rstrip().endswith(tag):
                     return True
         return False
 
@@ -211,7 +212,7 @@ class _Unanswered(Exception):
 
 def ndr_comments(call: CourierCall) -> str:
     """The NDR comment: the new date, the customer's words, the message SID, and our request's tag."""
-    p = call.payload
+    p = {k: _plain(v) for k, v in call.payload.items()}
     parts = []
     if call.kind == "reattempt":
         parts.append(f"Re-attempt on {p['date']}" if p.get("date") else "Re-attempt")
@@ -223,8 +224,13 @@ def ndr_comments(call: CourierCall) -> str:
         parts.append(f"Customer said: \"{str(p['customer_words'])[:300]}\"")
     if p.get("message_sid"):
         parts.append(f"{str(p.get('channel') or 'whatsapp').capitalize()} message {p['message_sid']}")
-    parts.append(marker(call.request_id))
-    return ". ".join(parts)[:1000]
+    tag = marker(call.request_id)
+    return ". ".join(parts)[:1000 - len(tag) - 2] + ". " + tag
+
+
+def _plain(value: Any) -> Any:
+    """Customer text without square brackets, so no one can write a tag that looks like ours."""
+    return value.replace("[", "(").replace("]", ")") if isinstance(value, str) else value
 
 
 def address_body(sr_order_id: int, call: CourierCall) -> dict[str, Any]:

@@ -160,6 +160,9 @@ class OrderService:
             ship.rescheduled_for, ship.rescheduled_slot = day, slot or None
             order.updated_at = self.clock.now()
             audit(session, actor, order, "rescheduled", {"from": old, "to": {"date": day.isoformat(), "slot": slot or None}})
+            if order.status == OrderStatus.DELIVERY_FAILED.value:  # a new day after a failed attempt is a reattempt
+                request_change(session, order, "reattempt", {"date": day.isoformat(), "slot": slot or None},
+                               actor, self.clock.now())
             return order
 
         return in_transaction(self.factory, work)

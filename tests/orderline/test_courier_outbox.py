@@ -235,3 +235,13 @@ def test_sweep_finds_lost_jobs_and_the_console_reads_states(sr, demo, fake):
     (shown,) = sr.courier_outbox.for_order(oid)
     assert shown["status"] == "accepted" and shown["label"] == "delivery reattempt"
     assert sr.courier_outbox.counts() == {"accepted": 1}
+
+
+def test_rescheduling_a_failed_delivery_is_a_reattempt_request_but_a_plain_reschedule_is_not(sr, demo, fake):
+    oid, _ = ndr_order(sr, demo, fake)
+    sr.orders.reschedule(oid, REATTEMPT_ON, "evening", actor="ivr")
+    (req,) = rows(sr, oid)
+    assert (req.kind, req.payload, req.actor) == ("reattempt", {"date": REATTEMPT_ON, "slot": "evening"}, "ivr")
+    in_transit = demo_id(demo, "out_for_delivery")
+    sr.orders.reschedule(in_transit, REATTEMPT_ON, "morning")
+    assert rows(sr, in_transit) == []  # Shiprocket has no call for it: nothing is claimed to be sent

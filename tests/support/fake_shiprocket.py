@@ -65,6 +65,7 @@ class FakeShiprocket:
     def hold_next(self, path_kind: str) -> None:
         """Record the next call of `path_kind` and keep it unanswered until `release()`."""
         with self.lock:
+            self.hold.clear()
             self.held[path_kind] = self.held.get(path_kind, 0) + 1
 
     def release(self) -> None:
