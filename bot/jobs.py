@@ -58,7 +58,7 @@ def hand_off(svc: WhatsAppDeps, cs: ChannelSettings, phone: str, error: str) -> 
     svc.escalations.mark_waiting_notice(phone, now)
     svc.sender.send(phone, f"{routing.ASSISTANT_DOWN}, {routing.expected_wait(now, cs)}.", author="system",
                     ignore_opt_out=True)
-    return f"escalated:{escalation['id']}"
+    return f"escalated:{escalation.id}"
 
 
 def check_waiting_escalations(svc: WhatsAppDeps) -> int:

@@ -17,6 +17,7 @@ from bot.rasa_client import AssistantUnavailable
 from bot.routing import Incoming
 from orderline.phones import InvalidPhone, normalise_phone
 from bot.deps import WhatsAppDeps, deps
+from edge.text import customer_text
 from edge.twilio_auth import twilio_signed
 
 log = logging.getLogger(__name__)
@@ -40,16 +41,20 @@ def inbound() -> Response:
 
 
 def parse(form: Any) -> Incoming:
-    """Read a Twilio Messaging webhook; raises InvalidPhone when From is not a number."""
+    """Read a Twilio Messaging webhook; raises InvalidPhone when From is not a number.
+
+    The customer's words are redacted here, once: the transcript, the replies to notifications
+    (CSAT comments, NDR answers), the escalations and the assistant all get the redacted text.
+    """
     return Incoming(
         phone=normalise_phone(routing.clean_text(form.get("From"), 64)),
-        text=routing.clean_text(form.get("Body")),
+        text=customer_text(form.get("Body")),
         sid=routing.clean_text(form.get("MessageSid") or form.get("SmsMessageSid"), 64) or None,
         profile_name=routing.clean_text(form.get("ProfileName"), 200) or None,
         wa_id=routing.clean_text(form.get("WaId"), 32) or None,
         media=routing.media_of(form),
-        button_payload=routing.clean_text(form.get("ButtonPayload"), 1000) or None,
-        button_text=routing.clean_text(form.get("ButtonText"), 200) or None,
+        button_payload=customer_text(form.get("ButtonPayload"), 1000) or None,
+        button_text=customer_text(form.get("ButtonText"), 200) or None,
     )
 
 

@@ -12,13 +12,13 @@ from flask import Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from console import actions, bp, streams
-from console.auth import is_api
+from console import actions, bp, order_actions, streams
+from console.auth import is_api, throttled
 from console.queue import queue_items
 from orderline.conversations import events_channel
 from orderline.escalations import REASONS
 from orderline.phones import InvalidPhone, normalise_phone
-from edge.jsonapi import BadJson, error, json_body
+from edge.jsonapi import BadJson, error, json_body, plain
 from console.deps import deps
 
 log = logging.getLogger(__name__)
@@ -31,9 +31,7 @@ def api_queue():
     reason = request.args.get("reason") or None
     if reason not in (None, *REASONS):
         return error(422, "validation_error", "reason is one of " + ", ".join(REASONS))
-    items = queue_items(deps(), reason)
-    for item in items:
-        item["url"] = url_for("console.conversation", phone=item["phone"])
+    items = [dict(plain(e), url=url_for("console.conversation", phone=e.phone)) for e in queue_items(deps(), reason)]
     return jsonify(escalations=items, agent=current_user.name)
 
 
@@ -41,7 +39,7 @@ def api_queue():
 def api_conversation(phone: str):
     phone = _phone(phone)
     svc = deps()
-    return jsonify(phone=phone, state=svc.conversations.state(phone), escalation=actions.latest_escalation(svc, phone),
+    return jsonify(phone=phone, state=svc.conversations.state(phone), escalation=plain(actions.latest_escalation(svc, phone)),
                    transcript=svc.conversations.transcript(phone))
 
 
@@ -51,6 +49,7 @@ def api_claim(esc_id: int):
 
 
 @bp.post("/api/conversations/<phone>/reply")
+@throttled
 def api_reply(phone: str):
     return _answer(actions.reply(deps(), current_user, _phone(phone), str(json_body().get("text") or "")))
 
@@ -58,6 +57,25 @@ def api_reply(phone: str):
 @bp.post("/api/conversations/<phone>/note")
 def api_note(phone: str):
     return _answer(actions.note(deps(), current_user, _phone(phone), str(json_body().get("text") or "")))
+
+
+@bp.post("/api/conversations/<phone>/orders/<ref>/<action>")
+@throttled
+def api_order_action(phone: str, ref: str, action: str):
+    """JSON twin of the order panel's forms; the body holds the form's fields."""
+    body = {k: v for k, v in json_body().items() if isinstance(v, str)}
+    return _answer(order_actions.act(deps(), current_user, _phone(phone), ref, action, body))
+
+
+@bp.post("/api/escalations/<int:esc_id>/assign")
+@throttled
+def api_assign(esc_id: int):
+    return _answer(order_actions.reassign(deps(), current_user, esc_id, str(json_body().get("agent") or "")))
+
+
+@bp.get("/api/canned-replies")
+def api_canned_replies():
+    return jsonify(replies=[{"title": r.title, "text": r.text} for r in deps().canned_replies()])
 
 
 @bp.post("/api/escalations/<int:esc_id>/resolve")

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import logging
-from typing import Optional
+from datetime import timedelta
+from functools import wraps
+from typing import Any, Callable, Optional
 from urllib.parse import urlsplit
 
 import redis
@@ -82,6 +84,7 @@ def login():
         if agent is not None:
             signins.end(deps().redis, session.get(SIGNIN_KEY))  # signing in again replaces, never adds
             session[SIGNIN_KEY] = signins.start(deps().redis, agent.id)
+            deps().assignments.start_shift(agent.id, timedelta(seconds=signins.LIFETIME))
             login_user(agent)
             return redirect(safe_next(request.args.get("next")) or url_for("console.queue"))
         error = "Wrong agent name or password."
@@ -104,7 +107,12 @@ def minutes(seconds: int) -> str:
 
 @bp.post("/logout")
 def logout():
-    """Ends this sign-in on the server too: the cookie, even if copied, no longer signs anyone in."""
+    """Ends this sign-in on the server too: the cookie, even if copied, no longer signs anyone in.
+
+    It also ends the agent's shift, so new escalations are assigned to agents still signed in.
+    """
+    if current_user.is_authenticated:
+        deps().assignments.end_shift(current_user.id)
     try:
         signins.end(deps().redis, session.pop(SIGNIN_KEY, None))
     except redis.RedisError as exc:
@@ -122,3 +130,29 @@ def safe_next(target: Optional[str]) -> Optional[str]:
     if parts.scheme or parts.netloc or not parts.path.startswith("/agent/") or target.startswith("//"):
         return None
     return target
+
+
+def throttled(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Count the request against the agent's action budget (console.throttle) before the view runs.
+
+    Over budget: 429 with Retry-After; Redis unreachable: 503 (an unmetered action is refused,
+    like a sign-in).
+    """
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        try:
+            wait = throttle.action_wait(deps().redis, current_user.id)
+        except redis.RedisError as exc:
+            log.warning("console action throttle unavailable (%s); refusing the action", exc)
+            return too_many(503, 30, "Actions are unavailable right now; try again in a minute.")
+        if wait:
+            return too_many(429, wait, f"Too many actions in a short time. Try again in {minutes(wait)}.")
+        return view(*args, **kwargs)
+    return wrapped
+
+
+def too_many(status: int, retry_after: int, message: str) -> Any:
+    headers = {"Retry-After": str(retry_after)}
+    if is_api():
+        return jsonify(error="throttled" if status == 429 else "unavailable", message=message), status, headers
+    return render_template("console/error.html", title="Slow down", message=message), status, headers

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Callable, Optional, Protocol
 
 import redis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from orderline.assignment import Assignments
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.courier_outbox import CourierOutbox
@@ -24,6 +25,9 @@ class NotificationDesk(Protocol):
 
     def resend(self, notification_id: int, actor: str) -> Any: ...
 
+    def tracking_message(self, order_id: str) -> Any:
+        """The shipped message for the order (`.phone`, `.text`, `.template`), or None without an AWB."""
+
 
 @dataclass(frozen=True)
 class ConsoleDeps:
@@ -37,7 +41,10 @@ class ConsoleDeps:
     handback: HandBack
     redis: redis.Redis
     engine: Engine  # the dashboard's read-only reports
+    assignments: Assignments
+    canned_replies: Callable[[], list[Any]]  # the seller's file, read again each time (console.canned)
     courier_requests: CourierOutbox  # what the courier was asked, and its answers
+    reply_template: Optional[str] = None  # Content SID of TWILIO_TEMPLATE_AGENT_REPLY
 
 
 def deps() -> ConsoleDeps:

@@ -5,22 +5,23 @@ from typing import Any, Optional
 
 from console.actions import latest_escalation
 from orderline.errors import OrderNotFound
+from orderline.escalations import EscalationRecord
 from orderline.models import Order
 from orderline.present import order_dict
 from console.deps import ConsoleDeps
 from orderline.rules import window_until
 
 
-def queue_items(svc: ConsoleDeps, reason: Optional[str] = None) -> list[dict[str, Any]]:
+def queue_items(svc: ConsoleDeps, reason: Optional[str] = None) -> list[EscalationRecord]:
     """Open and claimed escalations: most urgent first, then the longest waiting."""
-    items = [e for e in svc.escalations.list("active") if reason is None or e["reason"] == reason]
-    return sorted(items, key=lambda e: (e["priority"], e["created_at"] or "", e["id"]))
+    items = [e for e in svc.escalations.list("active") if reason is None or e.reason == reason]
+    return sorted(items, key=lambda e: (e.priority, e.created_at, e.id))
 
 
-def reason_counts(items: list[dict[str, Any]]) -> dict[str, int]:
+def reason_counts(items: list[EscalationRecord]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for e in items:
-        counts[e["reason"]] = counts.get(e["reason"], 0) + 1
+        counts[e.reason] = counts.get(e.reason, 0) + 1
     return counts
 
 
@@ -28,11 +29,11 @@ def conversation_context(svc: ConsoleDeps, phone: str, order_ref: Optional[str] 
     esc = latest_escalation(svc, phone)
     conv = svc.conversations.conversation(phone)
     orders = svc.orders.for_phone(phone, limit=10)
-    wanted = order_ref or (esc["order_id"] if esc else None)
+    wanted = order_ref or (esc.order_id if esc else None)
     order: Optional[Order] = None
     if wanted:
         order = next((o for o in orders if o.order_id == wanted), None)
-        if order is None and esc and wanted == esc["order_id"]:
+        if order is None and esc and wanted == esc.order_id:
             try:
                 order = svc.orders.get(wanted)
             except OrderNotFound:

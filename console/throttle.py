@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import redis
 
+from orderline import lockout
+
 
 @dataclass(frozen=True)
 class Window:
@@ -25,17 +27,16 @@ class Window:
 PER_ADDRESS = Window(attempts=30, seconds=15 * 60)
 # Guessing one agent's password from many addresses: ten tries per quarter hour in all.
 PER_NAME = Window(attempts=10, seconds=15 * 60)
+# An agent's changes to orders, assignments and sends from the console: generous for a person at
+# a keyboard, small enough that a stolen session or a runaway script cannot cancel a catalogue.
+PER_AGENT_ACTIONS = Window(attempts=30, seconds=60)
 PREFIX = "console:throttle:"
 
 
 def spend(cache: redis.Redis, key: str, window: Window) -> int:
     """Count one attempt against `key`: 0 if it may go ahead, else the seconds until the window ends."""
-    pipe = cache.pipeline()  # MULTI/EXEC: the window's expiry is set once, by its first attempt
-    pipe.set(key, 0, ex=window.seconds, nx=True)
-    pipe.incr(key)
-    pipe.ttl(key)
-    _, count, ttl = pipe.execute()
-    return 0 if count <= window.attempts else max(int(ttl), 1)
+    n, ttl = lockout.count(cache, key, window.seconds)
+    return 0 if n <= window.attempts else max(ttl, 1)
 
 
 def sign_in_wait(cache: redis.Redis, address: str, name: str) -> int:
@@ -48,3 +49,12 @@ def sign_in_wait(cache: redis.Redis, address: str, name: str) -> int:
     if wait:
         return wait
     return spend(cache, f"{PREFIX}name:{name.strip().lower()}", PER_NAME)
+
+
+def action_wait(cache: redis.Redis, agent_id: int) -> int:
+    """Seconds this agent must wait before another order action (0: go ahead).
+
+    Raises:
+        redis.RedisError: Redis is unreachable (the caller refuses the action).
+    """
+    return spend(cache, f"{PREFIX}actions:{agent_id}", PER_AGENT_ACTIONS)

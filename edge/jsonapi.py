@@ -1,6 +1,8 @@
 """Small helpers shared by the JSON endpoints: body parsing and error mapping."""
 from __future__ import annotations
 
+import dataclasses
+from datetime import date, datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -23,6 +25,19 @@ def json_body() -> dict[str, Any]:
 def json_bytes(body: bytes, status: int = 200) -> Response:
     """A response for a body that is already JSON (e.g. from the order cache)."""
     return current_app.response_class(body, status=status, mimetype="application/json")
+
+
+def plain(value: Any) -> Any:
+    """A core result (dataclasses, datetimes, lists and dicts of them) as JSON-ready values; times in ISO 8601."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    return value
 
 
 def error(http_status: int, code: str, message: str, **extra: Any) -> tuple[Response, int]:

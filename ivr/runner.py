@@ -20,7 +20,9 @@ import redis
 from sqlalchemy.exc import SQLAlchemyError
 
 from edge import intents
+from edge.text import customer_text
 from ivr import twiml
+from ivr.agent_line import AgentGate
 from ivr.config import VoiceConfig
 from ivr.render import render
 from ivr.session import CallSession, Menu, SessionStore
@@ -62,6 +64,7 @@ class Collaborators:
     clock: Clock
     config: VoiceConfig
     remember_language: Callable[[str, str], object]  # (phone, language)
+    agent_gate: AgentGate  # the agent line's allow-list and PIN, with wrong PINs counted in Redis
 
 
 def caller_phone(raw: str) -> Optional[str]:
@@ -87,10 +90,13 @@ class CallRunner:
         return self._play(CallSession(call_sid=call_sid, phone=caller_phone(caller)), Arrived())
 
     def gathered(self, call_sid: str, at: Menu, digits: str, speech: str = "", caller: str = "") -> str:
+        """The caller's keys or speech: redacted here, once, before the session log, the transcript,
+        an escalation's note or the assistant sees them (a card number keyed or read out)."""
         session = self.c.calls.load(call_sid)
         if session is None and at is Menu.MAIN:
             return self.incoming(call_sid, caller)  # expired or never started: greet afresh
-        return self._play(self._required(session, call_sid), Gathered(at, digits, speech))
+        heard = Gathered(at, customer_text(digits, 100), customer_text(speech))
+        return self._play(self._required(session, call_sid), heard)
 
     def silence(self, call_sid: str) -> str:
         return self._play(self._required(self.c.calls.load(call_sid), call_sid), Silence())
@@ -126,9 +132,9 @@ class CallRunner:
                                              direction="note")
         if session is not None and session.escalation_id:
             esc = self.c.escalations.get(session.escalation_id)
-            if esc["status"] in ("open", "claimed") and esc["call_sid"] == call_sid:
+            if esc.active and esc.call_sid == call_sid:
                 # open() on an active escalation appends the note instead of opening another.
-                self.c.escalations.open(OpenEscalation(phone, reason=esc["reason"], channel="voice", note=text))
+                self.c.escalations.open(OpenEscalation(phone, reason=esc.reason, channel="voice", note=text))
 
     # -- one turn ----------------------------------------------------------------------------
     def _play(self, session: CallSession, event: Event, record_prompt: bool = True) -> str:
@@ -200,7 +206,7 @@ class CallRunner:
                 log.warning("call %s has no usable caller ID; queued without an escalation", session.call_sid)
                 return session
             esc, _ = self.c.escalations.open(effect.command())
-            return replace(session, escalation_id=esc["id"])
+            return replace(session, escalation_id=esc.id)
         else:
             raise TypeError(f"not an effect: {effect!r}")
         return session
@@ -227,9 +233,9 @@ class CallRunner:
                 log.exception("call %s: the caller's speech is missing from the transcript", session.call_sid)
         before = self._conversation_state(request.phone)
         try:
-            replies = self.c.handback.ask(request.sender, request.speech, timeout=ASSISTANT_TIMEOUT,
+            replies = self.c.handback.ask(request.phone or "", request.speech, timeout=ASSISTANT_TIMEOUT,
                                           metadata={"channel": "voice", "phone": request.phone or "",
-                                                    "language": request.language})
+                                                    "language": request.language}, sender=request.sender)
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable on call %s: %s", session.call_sid, exc)
             return AssistantDown()

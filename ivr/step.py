@@ -19,7 +19,8 @@ from ivr.speech import order_ref, payment_sentences, say_date, speakable, spell_
 from ivr.turn import (
     AddressChangeSent, Arrived, Ask, AskAssistant, AssistantAnswered, AssistantDown, Effect, Enqueue, Escalate, Event,
     Facts, Gathered, Goodbye, Hold, LeftQueue, OrderFacts, RecordInput, RecordNote, RememberLanguage, Reschedule,
-    RescheduleDayGone, Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, Silence, Turn, Wants)
+    RescheduleDayGone, Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, Silence, Turn, Wants,
+    voice_sender)
 from ivr.twiml import Line
 from orderline import escalations, rules
 
@@ -82,7 +83,7 @@ def _arrived(s: CallSession, _: Arrived, f: Facts) -> Turn:
 def _main(s: CallSession, e: Gathered, f: Facts) -> Turn:
     if e.speech and not e.digits:
         s = s.noted(f"caller: {e.speech}")
-        return Turn(s, None, request=AskAssistant(s.phone, s.phone or f"voice-{s.call_sid}", e.speech, s.language))
+        return Turn(s, None, request=AskAssistant(s.phone, voice_sender(s.call_sid), e.speech, s.language))
     key = e.digits[:1]
     if key in INTENTS:
         s, heard = _heard(s, f"[pressed {key}: {INTENTS[key]}]", RASA_INTENTS[INTENTS[key]])

@@ -150,12 +150,23 @@ Effect = Union[RecordInput, RecordNote, RememberLanguage, Escalate]
 
 
 # -- requests: done by the runner, whose answer is the next event for the step ----------------
+def voice_sender(call_sid: str) -> str:
+    """The assistant's conversation id for a phone call: one per call, never the caller ID.
+
+    The caller ID is the WhatsApp conversation's id, and it can be spoofed: a call under it would
+    read and write that conversation (its verified orders, its ownership tries). A conversation
+    per call starts empty, and a call that ends in a hand-off leaves no paused tracker behind.
+    The phone still travels in the metadata, so the actions know the customer.
+    """
+    return f"voice:{call_sid}"
+
+
 @dataclass(frozen=True)
 class AskAssistant:
     """Record the caller's speech in their transcript, and send it to the assistant."""
 
     phone: Optional[str]
-    sender: str  # the assistant's conversation id: the caller ID, or one per call
+    sender: str  # the assistant's conversation id: `voice_sender(call_sid)`
     speech: str
     language: str
 

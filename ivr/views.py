@@ -6,13 +6,13 @@ caller hears an apology and is put through to a person.
 from __future__ import annotations
 
 import functools
-import hmac
 import logging
 from typing import Callable
 
 from flask import Blueprint, Response, request
 
 from ivr import twiml
+from ivr.agent_line import Verdict
 from ivr.config import VoiceConfig
 from ivr.prompts import t
 from ivr.runner import CallRunner, Collaborators, caller_phone
@@ -174,36 +174,36 @@ def dequeued() -> str:
 
 
 # -- the agent line: agents call in, prove a PIN, and take the longest-waiting caller --------
+# Who may try and how many wrong PINs are allowed: ivr/agent_line.py (counted in Redis).
 AGENT = "/twilio/voice/agent"
+REFUSALS = {Verdict.DISABLED: ["agent_disabled"], Verdict.NOT_ALLOWED: ["agent_not_allowed"],
+            Verdict.LOCKED: ["agent_locked"], Verdict.LAST_WRONG: ["agent_wrong_pin", "agent_goodbye"]}
 
 
-def agent_pin_ok(cfg: VoiceConfig, digits: str) -> bool:
-    return bool(cfg.agent_pin) and hmac.compare_digest(digits.encode(), cfg.agent_pin.encode())
+def agent_refusal(verdict: Verdict) -> str:
+    return twiml.goodbye("en", [t("en", key) for key in REFUSALS[verdict]])
 
 
 @bp.post("/agent")
 @twilio_signed
 @voice_answer
 def agent() -> str:
-    if not config().agent_pin:
-        return twiml.goodbye("en", [t("en", "agent_disabled")])
-    return twiml.agent_prompt([], t("en", "agent_pin"), f"{AGENT}/pin?try=1")
+    verdict = collaborators().agent_gate.opening(_f("CallSid"), _f("From"))
+    if verdict is not Verdict.PROMPT:
+        return agent_refusal(verdict)
+    return twiml.agent_prompt([], t("en", "agent_pin"), f"{AGENT}/pin")
 
 
 @bp.post("/agent/pin")
 @twilio_signed
 @voice_answer
 def agent_pin() -> str:
-    cfg = config()
-    tries = request.args.get("try", "1")
-    tries_n = int(tries) if tries.isdigit() else 3
-    if agent_pin_ok(cfg, _f("Digits")):
-        log.info("agent line: PIN accepted on call %s", _f("CallSid"))
-        return twiml.agent_bridge([t("en", "agent_connecting")], cfg.queue, f"{AGENT}/next")
-    log.warning("agent line: wrong PIN on call %s (try %d)", _f("CallSid"), tries_n)
-    if tries_n >= 3 or not cfg.agent_pin:
-        return twiml.goodbye("en", [t("en", "agent_wrong_pin"), "Goodbye."])
-    return twiml.agent_prompt([t("en", "agent_wrong_pin")], t("en", "agent_pin"), f"{AGENT}/pin?try={tries_n + 1}")
+    verdict = collaborators().agent_gate.check(_f("CallSid"), _f("From"), _f("Digits"))
+    if verdict is Verdict.ACCEPTED:
+        return twiml.agent_bridge([t("en", "agent_connecting")], config().queue, f"{AGENT}/next")
+    if verdict is Verdict.WRONG:
+        return twiml.agent_prompt([t("en", "agent_wrong_pin")], t("en", "agent_pin"), f"{AGENT}/pin")
+    return agent_refusal(verdict)
 
 
 @bp.post("/agent/next")
@@ -219,4 +219,4 @@ def agent_next() -> str:
 def agent_take() -> str:
     if _f("Digits")[:1] == "1":
         return twiml.agent_bridge([t("en", "agent_connecting")], config().queue, f"{AGENT}/next")
-    return twiml.goodbye("en", ["Goodbye."])
+    return twiml.goodbye("en", [t("en", "agent_goodbye")])

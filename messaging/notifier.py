@@ -119,10 +119,24 @@ class Notifier:
         return outcomes
 
     def _outgoing(self, note: Notification) -> Outgoing:
-        rendered = rules.render(note.event, note.order, self.clock)
-        content_sid = self.templates.get(note.event)
+        return self._message(note.event, note.order, f"notifier:{note.event}")
+
+    def _message(self, event: str, order: Order, author: str) -> Outgoing:
+        """`event`'s text about `order`, with its approved template for outside the 24-hour window."""
+        rendered = rules.render(event, order, self.clock)
+        content_sid = self.templates.get(event)
         template = Template(content_sid, rendered.variables) if content_sid else None
-        return Outgoing(note.order.customer.phone, rendered.text, author=f"notifier:{note.event}", template=template)
+        return Outgoing(order.customer.phone, rendered.text, author=author, template=template)
+
+    def tracking_message(self, order_id: str) -> Optional[Outgoing]:
+        """The shipped message (courier, AWB, link) for `order_id`, with its template, for an agent to
+        send again now; None when the order has no AWB yet. The caller sends it (and owns its retries)."""
+        with self.factory() as session:
+            order = session.scalars(select(Order).where(Order.order_id == order_id).options(
+                joinedload(Order.customer), joinedload(Order.shipment), joinedload(Order.payment))).unique().one_or_none()
+            if order is None or order.shipment is None or not order.shipment.awb:
+                return None
+            return self._message("shipped", order, "notifier:shipped")
 
     def _settled(self, settle: list[dict], notification_id: int, status: str, reason: Optional[str],
                  **values) -> Outcome:  # type: ignore[no-untyped-def]

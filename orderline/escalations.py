@@ -8,6 +8,7 @@ from typing import Any, Optional
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, sessionmaker
 
+from orderline.assignment import least_loaded
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.errors import ClaimConflict, EscalationNotFound, InvalidInput, RuleViolation
@@ -50,7 +51,7 @@ class EscalationService:
         self.store = store
         self.clock = clock
 
-    def open(self, command: OpenEscalation) -> tuple[dict[str, Any], bool]:
+    def open(self, command: OpenEscalation) -> tuple[EscalationRecord, bool]:
         """Open an escalation (or return the active one) and hand the conversation to agents.
 
         Returns the escalation and whether it was newly created. Raises InvalidInput.
@@ -70,7 +71,8 @@ class EscalationService:
             esc = Escalation(conversation=conv, reason=cmd.reason, intent=cmd.intent,
                              confidence=cmd.confidence, channel=cmd.channel, order_id=cmd.order_id,
                              priority=cmd.priority, note=cmd.note, call_sid=cmd.call_sid,
-                             callback_requested=cmd.callback_requested, created_at=self.clock.now())
+                             callback_requested=cmd.callback_requested, created_at=self.clock.now(),
+                             assignee_id=least_loaded(session, self.clock.now()))
             session.add(esc)
             if conv.state == ConversationState.BOT.value:
                 self.store.set_state(session, conv, ConversationState.WAITING_FOR_AGENT)
@@ -80,8 +82,8 @@ class EscalationService:
         esc_id, created = self._run(work)
         result = self.get(esc_id)
         if created:
-            self.store.publish({"type": "escalation", "id": esc_id, "reason": result["reason"],
-                                "priority": result["priority"], "phone": result["phone"]})
+            self.store.publish({"type": "escalation", "id": esc_id, "reason": result.reason,
+                                "priority": result.priority, "phone": result.phone})
         return result, created
 
     def _run(self, work: Any) -> tuple[int, bool]:
@@ -92,26 +94,28 @@ class EscalationService:
 
         return in_transaction(self.factory, wrapped)
 
-    def get(self, esc_id: int) -> dict[str, Any]:
+    def get(self, esc_id: int) -> EscalationRecord:
         with self.factory() as session:
             esc = session.scalars(select(Escalation).where(Escalation.id == esc_id)
-                                  .options(joinedload(Escalation.conversation), joinedload(Escalation.agent))).one_or_none()
+                                  .options(joinedload(Escalation.conversation), joinedload(Escalation.agent),
+                                           joinedload(Escalation.assignee))).one_or_none()
             if esc is None:
                 raise EscalationNotFound(f"no escalation {esc_id}")
-            return escalation_dict(esc, self.clock)
+            return EscalationRecord.of(esc, self.clock)
 
-    def list(self, status: str = "open") -> list[dict[str, Any]]:
+    def list(self, status: str = "open") -> list[EscalationRecord]:
         statuses = ACTIVE if status == "active" else (status,)
         if not set(statuses) <= {"open", "claimed", "resolved"}:
             raise InvalidInput({"status": "open, claimed, active or resolved"})
         with self.factory() as session:
             rows = session.scalars(
                 select(Escalation).where(Escalation.status.in_(statuses))
-                .options(joinedload(Escalation.conversation), joinedload(Escalation.agent))
+                .options(joinedload(Escalation.conversation), joinedload(Escalation.agent),
+                         joinedload(Escalation.assignee))
                 .order_by(Escalation.priority, Escalation.created_at).limit(500)).all()
-            return [escalation_dict(e, self.clock) for e in rows]
+            return [EscalationRecord.of(e, self.clock) for e in rows]
 
-    def claim(self, esc_id: int, agent_id: int, takeover: bool = False) -> dict[str, Any]:
+    def claim(self, esc_id: int, agent_id: int, takeover: bool = False) -> EscalationRecord:
         def work(session: Session) -> tuple[Escalation, bool]:
             esc = self._load(session, esc_id)
             if esc.status == "resolved":
@@ -132,7 +136,7 @@ class EscalationService:
         self.store.publish({"type": "escalation_claimed", "id": esc_id})
         return self.get(esc_id)
 
-    def resolve(self, esc_id: int, agent_id: Optional[int], resolution: str = "resolved") -> dict[str, Any]:
+    def resolve(self, esc_id: int, agent_id: Optional[int], resolution: str = "resolved") -> EscalationRecord:
         """Close the escalation and give the conversation back to the bot."""
         if resolution not in ("resolved", "handed_back"):
             raise InvalidInput({"resolution": "resolved or handed_back"})
@@ -251,18 +255,51 @@ class OpenEscalation:
                        order_id=self.order_id or None, call_sid=self.call_sid or None, note=self.note[:2000])
 
 
-def escalation_dict(e: Escalation, clock: Clock) -> dict[str, Any]:
-    def iso(v: Any) -> Any:
-        return v.astimezone(clock.tz).isoformat() if v else None
+@dataclass(frozen=True)
+class EscalationRecord:
+    """An escalation as the core answers it. Times are aware, in the seller's time zone; adapters render it."""
 
-    return {"id": e.id, "reason": e.reason, "intent": e.intent, "confidence": e.confidence, "channel": e.channel,
-            "phone": e.conversation.phone, "customer_name": e.conversation.profile_name, "order_id": e.order_id,
-            "priority": e.priority, "status": e.status, "note": e.note, "call_sid": e.call_sid,
-            "callback_requested": e.callback_requested, "agent": e.agent.name if e.agent else None,
-            "conversation_state": e.conversation.state, "created_at": iso(e.created_at),
-            "claimed_at": iso(e.claimed_at), "first_reply_at": iso(e.first_reply_at),
-            "resolved_at": iso(e.resolved_at), "resolution": e.resolution,
-            "waiting_seconds": int((clock.now() - e.created_at).total_seconds()) if e.status == "open" else None}
+    id: int
+    reason: str
+    intent: Optional[str]
+    confidence: Optional[float]
+    channel: str
+    phone: str
+    customer_name: Optional[str]
+    order_id: Optional[str]
+    priority: int
+    status: str
+    note: str
+    call_sid: Optional[str]
+    callback_requested: bool
+    agent: Optional[str]  # the holder's name
+    assignee: Optional[str]  # who the queue gave it to (auto-assignment or an override)
+    conversation_state: str
+    created_at: datetime
+    claimed_at: Optional[datetime]
+    first_reply_at: Optional[datetime]
+    resolved_at: Optional[datetime]
+    resolution: Optional[str]
+    waiting_seconds: Optional[int]  # while open
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @classmethod
+    def of(cls, e: Escalation, clock: Clock) -> EscalationRecord:
+        def local(v: Optional[datetime]) -> Optional[datetime]:
+            return v.astimezone(clock.tz) if v else None
+
+        return cls(id=e.id, reason=e.reason, intent=e.intent, confidence=e.confidence, channel=e.channel,
+                   phone=e.conversation.phone, customer_name=e.conversation.profile_name, order_id=e.order_id,
+                   priority=e.priority, status=e.status, note=e.note, call_sid=e.call_sid,
+                   callback_requested=e.callback_requested, agent=e.agent.name if e.agent else None,
+                   assignee=e.assignee.name if e.assignee else None,
+                   conversation_state=e.conversation.state, created_at=e.created_at.astimezone(clock.tz),
+                   claimed_at=local(e.claimed_at), first_reply_at=local(e.first_reply_at),
+                   resolved_at=local(e.resolved_at), resolution=e.resolution,
+                   waiting_seconds=int((clock.now() - e.created_at).total_seconds()) if e.status == "open" else None)
 
 
 def _agent_name(session: Session, agent_id: int) -> str:

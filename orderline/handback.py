@@ -52,7 +52,7 @@ class HandBack:
         is retried in the background). Raises what `EscalationService.resolve` raises.
         """
         esc = self.escalations.resolve(esc_id, agent_id, resolution)
-        return esc, self.resume(esc["phone"])
+        return esc, self.resume(esc.phone)
 
     def resume(self, phone: str) -> bool:
         """Un-pause the assistant for `phone` now, or mark it and start a retry."""
@@ -81,13 +81,18 @@ class HandBack:
         self._schedule(phone, token, attempt + 1)
         return "retrying"
 
-    def ask(self, phone: str, text: str, metadata: dict[str, Any], timeout: float) -> list[BotMessage]:
+    def ask(self, phone: str, text: str, metadata: dict[str, Any], timeout: float,
+            sender: Optional[str] = None) -> list[BotMessage]:
         """One turn with the assistant, un-pausing first a conversation that a hand-back left paused.
 
         A paused tracker hears the message and answers nothing; if that happens while the bot owns
         the conversation, it is un-paused and asked again. Every channel asks through here.
-        Raises AssistantUnavailable.
+        `sender`: the assistant's conversation id when it is not `phone` (a phone call has one of
+        its own). Hand-backs pause and resume only the phone's conversation, so such a turn is
+        sent as it is. Raises AssistantUnavailable.
         """
+        if sender is not None and sender != phone:
+            return self.assistant.send(sender, text, metadata, timeout=timeout)
         if not self.before_turn(phone):
             raise AssistantUnavailable("the assistant did not accept the un-pause after a hand-back")
         messages = self.assistant.send(phone, text, metadata, timeout=timeout)

@@ -313,6 +313,9 @@ class Agent(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     password_hash: Mapped[str] = mapped_column(String(300))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set by signing in to the console (for a shift), cleared by signing out: new escalations
+    # are assigned only to agents on shift (orderline.assignment).
+    on_shift_until: Mapped[Optional[datetime]]
 
 
 class Escalation(Base):
@@ -333,6 +336,8 @@ class Escalation(Base):
     call_sid: Mapped[Optional[str]] = mapped_column(String(64))
     callback_requested: Mapped[bool] = mapped_column(default=False)
     agent_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"))
+    # Whose queue it is in until someone claims it: auto-assigned on opening, or reassigned.
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agents.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[Optional[datetime]]
     first_reply_at: Mapped[Optional[datetime]]
@@ -341,7 +346,8 @@ class Escalation(Base):
     no_agent_notice_at: Mapped[Optional[datetime]]
 
     conversation: Mapped[Conversation] = relationship()
-    agent: Mapped[Optional[Agent]] = relationship()
+    agent: Mapped[Optional[Agent]] = relationship(foreign_keys=[agent_id])
+    assignee: Mapped[Optional[Agent]] = relationship(foreign_keys=[assignee_id])
 
 
 class Notification(Base):

@@ -5,12 +5,15 @@ python-dotenv fills gaps from `.env`, but a real environment variable always win
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Optional
 
 from dotenv import dotenv_values
+
+from orderline.phones import InvalidPhone, normalise_phone
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,12 +55,17 @@ class Settings:
     rasa_retry_timeout: float = 30.0
     # Minutes a customer waits for an agent before being told when a person will answer.
     agent_wait_minutes: int = 10
-    # PIN agents key in on the voice agent line (POST /twilio/voice/agent); empty refuses everyone.
+    # PIN agents key in on the voice agent line (POST /twilio/voice/agent): at least 6 digits;
+    # empty refuses everyone. Wrong PINs are counted in Redis, per caller and for the line (ivr/pin.py).
     agent_line_pin: str = ""
+    # Comma-separated E.164 numbers that may call the agent line; empty: any number may try the PIN.
+    agent_line_allowed_numbers: str = ""
     # A worker that claimed a notification and went silent this long is presumed dead.
     notification_lease_seconds: int = 60
     # WhatsApp templates (Content SIDs) by notification event, from TWILIO_TEMPLATE_<EVENT>.
     templates: tuple[tuple[str, str], ...] = ()
+    # The seller's canned replies for agents (docs/console.md); empty: canned_replies.txt here.
+    canned_replies_file: str = ""
     # Reverse proxies in front of the app that append the client's address to X-Forwarded-For.
     # 0: the peer is the client and the header is ignored (anyone can write it).
     trusted_proxies: int = 0
@@ -134,10 +142,44 @@ class Settings:
         if self.simulator_enabled:
             raise UnsafeProduction("SIMULATOR_ENABLED=true is refused in production: the simulator at /try "
                                    "is for development only")
+        problem = self.agent_line_problem()
+        if problem:
+            raise UnsafeProduction(f"{problem}; ORDERLINE_ENV=production refuses to start with it")
+
+    def agent_line_problem(self) -> Optional[str]:
+        """Why AGENT_LINE_PIN or AGENT_LINE_ALLOWED_NUMBERS is unusable, in one line; None when it is fine.
+
+        Production refuses to start with a problem; development runs with the agent line off
+        (`ivr.config.voice_config` logs this line).
+        """
+        pin = self.agent_line_pin.strip()
+        if pin and not re.fullmatch(rf"[0-9]{{{AGENT_PIN_DIGITS},}}", pin):
+            return (f"AGENT_LINE_PIN must be at least {AGENT_PIN_DIGITS} digits, 0-9 only "
+                    f"(it has {len(pin)} characters)")
+        try:
+            self.agent_line_numbers
+        except InvalidPhone as exc:
+            return f"AGENT_LINE_ALLOWED_NUMBERS must be comma-separated E.164 numbers ({exc})"
+        return None
+
+    @property
+    def agent_line_numbers(self) -> frozenset[str]:
+        """AGENT_LINE_ALLOWED_NUMBERS in E.164; raises InvalidPhone for an entry that is not one."""
+        numbers = [n.strip() for n in self.agent_line_allowed_numbers.split(",") if n.strip()]
+        for n in numbers:
+            if not n.startswith("+"):
+                raise InvalidPhone(f"not an E.164 number (+ and country code): {n!r}")
+        return frozenset(normalise_phone(n) for n in numbers)
 
     @property
     def template_map(self) -> dict[str, str]:
         return dict(self.templates)
+
+    @property
+    def canned_replies_path(self) -> Path:
+        """CANNED_REPLIES_FILE, relative paths from the project root."""
+        path = Path(self.canned_replies_file or "canned_replies.txt")
+        return path if path.is_absolute() else ROOT / path
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -146,6 +188,7 @@ class Settings:
 
 
 TEMPLATE_PREFIX = "TWILIO_TEMPLATE_"
+AGENT_PIN_DIGITS = 6  # a million PINs; with the lockout (ivr/pin.py) guessing one takes years
 ENVIRONMENTS = ("development", "production")
 # Production does not start without these (the Rasa connector's other secrets join them as they come).
 PRODUCTION_REQUIRED = ("api_token", "twilio_auth_token", "shiprocket_webhook_token", "secret_key",

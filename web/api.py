@@ -8,7 +8,7 @@ from orderline import ownership
 from orderline.errors import DomainError
 from orderline.phones import InvalidPhone
 from orderline.present import order_dict
-from edge.jsonapi import BadJson, domain_error, error, json_body, json_bytes
+from edge.jsonapi import BadJson, domain_error, error, json_body, json_bytes, plain
 from edge import deps as adapter_deps
 from web import commands
 from web.bearer import bearer_ok
@@ -88,27 +88,27 @@ def reschedule(ref: str):
 
 @bp.post("/orders/<ref>/cancel")
 def cancel(ref: str):
-    body = json_body()
+    body = commands.customer_words(json_body())
     return jsonify(present(deps().orders.cancel(ref, str(body.get("reason") or ""), actor())))
 
 
 @bp.post("/orders/<ref>/return")
 def request_return(ref: str):
-    body = json_body()
+    body = commands.customer_words(json_body())
     return jsonify(present(deps().orders.request_return(ref, body.get("kind"), body.get("reason"), actor()))), 201
 
 
 @bp.post("/orders/<ref>/ndr")
 def ndr(ref: str):
-    return jsonify(present(deps().orders.record_ndr(ref, json_body(), actor()))), 201
+    return jsonify(present(deps().orders.record_ndr(ref, commands.customer_words(json_body()), actor()))), 201
 
 
 @bp.post("/escalations")
 def open_escalation():
     escalation, created = deps().escalations.open(commands.open_escalation(json_body()))
-    return jsonify(escalation=escalation, created=created), 201 if created else 200
+    return jsonify(escalation=plain(escalation), created=created), 201 if created else 200
 
 
 @bp.get("/escalations")
 def list_escalations():
-    return jsonify(escalations=deps().escalations.list(request.args.get("status", "open")))
+    return jsonify(escalations=plain(deps().escalations.list(request.args.get("status", "open"))))

@@ -13,15 +13,18 @@ import console
 import ivr
 import sim
 from bot import routing, whatsapp
+from console import canned
 from console.deps import ConsoleDeps
 from edge import twilio_auth
 from edge.deps import install
 from edge.jsonapi import error
 from edge.sessions import BrowserSessions
+from ivr.agent_line import AgentGate
 from ivr.config import voice_config
 from ivr.runner import Collaborators
 from ivr.session import SessionStore
 from messaging import webhooks as message_status
+from orderline.assignment import Assignments
 from orderline.customers import remember_language
 from orderline.settings import ROOT, Settings
 from sim.deps import SimDeps
@@ -52,10 +55,14 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     install(app, message_status.bp, svc.sender)
     install(app, console.bp, ConsoleDeps(svc.sessions, svc.clock, svc.escalations, svc.conversations, svc.orders,
                                          svc.sender, svc.notifier, svc.handback, svc.redis, svc.engine,
-                                         svc.courier_outbox))
+                                         Assignments(svc.sessions, svc.clock),
+                                         partial(canned.load, settings.canned_replies_path),
+                                         svc.courier_outbox, settings.template_map.get("agent_reply")))
+    voice = voice_config(settings)
     install(app, ivr.bp, Collaborators(svc.orders, svc.conversations, svc.escalations, svc.rasa, svc.handback, svc.sender,
-                                       SessionStore(svc.redis), svc.clock, voice_config(settings),
-                                       partial(remember_language, svc.sessions)))
+                                       SessionStore(svc.redis), svc.clock, voice,
+                                       partial(remember_language, svc.sessions),
+                                       AgentGate.of(svc.redis, voice.agent_pin, voice.agent_numbers)))
     install(app, sim.bp, SimDeps(settings, svc.sessions, svc.clock, svc.orders, svc.conversations, svc.redis,
                                  partial(routing.offered_buttons, svc.redis)))
     cli.register(app, svc)

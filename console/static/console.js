@@ -109,6 +109,7 @@
       state.appendChild(w);
     }
     a.appendChild(state);
+    if (e.status === "open" && e.assignee) a.appendChild(el("span", "assignee", "for " + e.assignee));
     if (e.note) a.appendChild(el("span", "note", e.note.length > 140 ? e.note.slice(0, 137) + "..." : e.note));
     li.appendChild(a);
     return li;
@@ -205,7 +206,8 @@
     window.consoleState.events += 1;
     if (ev.type === "escalation") {
       refreshQueue(ev);
-    } else if (ev.type === "escalation_claimed" || ev.type === "escalation_resolved") {
+    } else if (ev.type === "escalation_claimed" || ev.type === "escalation_resolved" ||
+               ev.type === "escalation_assigned") {
       refreshQueue();
       if (conv && String(ev.id) === conv.dataset.escalation) refreshConversation();
     } else if (ev.type === "message" && conv && ev.phone === conv.dataset.phone) {
@@ -241,4 +243,17 @@
     };
   }
   if (script && script.dataset.events && window.EventSource) connect();
+
+  /* -- canned replies: the chosen one goes into the reply box, where the agent can edit it ------- */
+  var canned = document.getElementById("canned");
+  var replyBox = document.getElementById("reply");
+  if (canned && replyBox) {
+    canned.addEventListener("change", function () {
+      var option = canned.options[canned.selectedIndex];
+      if (!option || !option.value) return;
+      replyBox.value = replyBox.value.trim() ? replyBox.value.replace(/\s*$/, "\n") + option.value : option.value;
+      canned.selectedIndex = 0;
+      replyBox.focus();
+    });
+  }
 })();

@@ -29,9 +29,9 @@ def handed_back_while_rasa_was_down(whatsapp, services, fake_rasa):
     fake_rasa.paused.add(PHONE)  # what the handoff action's ConversationPaused does
     esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="general", channel="whatsapp"))
     agent_id = add_agent(services.sessions)
-    services.escalations.claim(esc["id"], agent_id)
+    services.escalations.claim(esc.id, agent_id)
     fake_rasa.stop()
-    _, resumed = services.handback.resolve(esc["id"], agent_id, "handed_back")
+    _, resumed = services.handback.resolve(esc.id, agent_id, "handed_back")
     assert not resumed and services.conversations.state(PHONE) == "bot"
     assert services.redis.exists(mark_key(PHONE))
     return esc

@@ -56,7 +56,7 @@ def test_customer_told_once_when_no_agent_in_n_minutes(services, later, fake_twi
     [again] = worker.run(later(30))
     assert again.return_value() == 1  # only the second customer is new
     assert len(fake_twilio.sent_to(PHONE)) == 1 and len(fake_twilio.sent_to(OTHER)) == 1
-    statuses = {e["phone"]: e["status"] for e in services.escalations.list("open")}
+    statuses = {e.phone: e.status for e in services.escalations.list("open")}
     assert statuses == {PHONE: "open", OTHER: "open"}  # told, not closed
 
 
@@ -75,7 +75,7 @@ def test_claimed_escalations_are_not_nagged(services, later, fake_twilio, worker
         s.add(Agent(name="meera", password_hash="x"))
         s.commit()
         agent_id = s.query(Agent.id).scalar()
-    services.escalations.claim(esc["id"], agent_id)
+    services.escalations.claim(esc.id, agent_id)
     services.queue.enqueue(check_waiting_escalations)
     [job] = worker.run(later(60))
     assert job.return_value() == 0 and fake_twilio.sent_to(PHONE) == []

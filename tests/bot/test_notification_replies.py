@@ -3,21 +3,9 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
-
-from orderline.models import Order
-from orderline.notifications import queue_notification
-from orderline.orders import in_transaction
-from tests.support.values import NOW, demo_id
+from tests.support.notices import sent
+from tests.support.values import demo_id
 from tests.support.whatsapp import bodies
-
-
-def sent(services, order_id, event):
-    def work(session):
-        order = session.scalars(select(Order).where(Order.order_id == order_id)).one()
-        note = queue_notification(session, order, event, NOW)
-        note.status, note.sent_at = "sent", NOW.replace(hour=10)
-    in_transaction(services.sessions, work)
 
 
 def test_cod_yes_is_answered_without_the_assistant(whatsapp, services, fake_rasa, demo):
@@ -36,7 +24,7 @@ def test_low_csat_opens_a_complaint_and_mutes_the_bot(whatsapp, services, fake_r
     replies = bodies(whatsapp("1 parcel was wet", phone=phone))
     assert any("sorry" in r.lower() for r in replies)
     [esc] = services.escalations.list("open")
-    assert (esc["reason"], esc["order_id"], esc["note"]) == ("complaint", oid, "CSAT 1/5: parcel was wet")
+    assert (esc.reason, esc.order_id, esc.note) == ("complaint", oid, "CSAT 1/5: parcel was wet")
     assert services.conversations.state(phone) == "waiting_for_agent"
     assert fake_rasa.heard() == []
 

@@ -221,11 +221,11 @@ def test_handoff_mutes_the_bot_with_one_note_then_resumes(whatsapp, services, fa
                                           "channel": "whatsapp"}) == 3
 
     agent_id = add_agent(services.sessions)
-    services.escalations.claim(esc["id"], agent_id)
+    services.escalations.claim(esc.id, agent_id)
     assert bodies(whatsapp("ok thanks")) == []  # still one note per escalation
     assert len(fake_rasa.heard()) == 1
 
-    services.escalations.resolve(esc["id"], agent_id, "handed_back")
+    services.escalations.resolve(esc.id, agent_id, "handed_back")
     assert bodies(whatsapp("where is my order")) == ["You said: where is my order"]
     assert len(fake_rasa.heard()) == 2
 
@@ -242,7 +242,7 @@ def test_agent_already_on_it_note(whatsapp, services, fake_rasa):
         s.add(Agent(name="ravi", password_hash="x"))
         s.commit()
         agent_id = s.scalar(select(Agent.id))
-    services.escalations.claim(esc["id"], agent_id)
+    services.escalations.claim(esc.id, agent_id)
     assert bodies(whatsapp("hi")) == [routing.AGENT_ON_IT]
     assert fake_rasa.heard() == []
 
@@ -267,8 +267,8 @@ def test_rasa_down_holds_then_hands_off(whatsapp, services, fake_twilio, worker)
     assert job.return_value().startswith("escalated:")
     # (not active_for: on SQLite it nests two BEGIN IMMEDIATE sessions and waits 30 s on itself)
     [esc] = services.escalations.list("open")
-    assert esc["phone"] == PHONE and job.return_value() == f"escalated:{esc['id']}"
-    assert (esc["reason"], esc["intent"], esc["channel"], esc["status"]) == ("general", None, "whatsapp", "open")
+    assert esc.phone == PHONE and job.return_value() == f"escalated:{esc['id']}"
+    assert (esc.reason, esc.intent, esc.channel, esc.status) == ("general", None, "whatsapp", "open")
     assert services.conversations.state(PHONE) == "waiting_for_agent"
     [sent] = fake_twilio.wait_for(PHONE, 1)
     assert sent["body"].startswith(routing.ASSISTANT_DOWN)

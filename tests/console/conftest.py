@@ -9,7 +9,7 @@ import pytest
 from console.agents import AgentUser, create_agent
 from tests.support.agent_console import PASSWORD, PHONE, SID, TOKEN, sign_in, twilio_settings
 from tests.support.fake_twilio import running_fake_twilio
-from orderline.escalations import OpenEscalation
+from orderline.escalations import EscalationRecord, OpenEscalation
 
 
 @pytest.fixture
@@ -52,7 +52,7 @@ def as_ravi(app, ravi):
 def open_escalation(services, demo):
     """Open an escalation for the demo customer the way the Rasa action does."""
     def make(phone: str = PHONE, reason: str = "payments", inbound: str | None = "Where is my refund?",
-             **extra: Any) -> dict[str, Any]:
+             **extra: Any) -> EscalationRecord:
         if inbound is not None:
             services.conversations.record_inbound(phone, "whatsapp", inbound, profile_name="Asha")
         order = next(iter(o.order_id for o in services.orders.for_phone(phone)), None)

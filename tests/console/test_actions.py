@@ -30,8 +30,8 @@ def test_claim_moves_the_conversation_to_the_agent(as_asha, services, open_escal
     assert services.conversations.state(PHONE) == "waiting_for_agent"
     page = post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
     assert page.status_code == 200 and b"You have claimed this conversation" in page.data
-    got = services.escalations.get(esc["id"])
-    assert got["status"] == "claimed" and got["agent"] == "asha"
+    got = services.escalations.get(esc.id)
+    assert got.status == "claimed" and got.agent == "asha"
     assert services.conversations.state(PHONE) == "agent"
 
 
@@ -41,16 +41,16 @@ def test_another_agents_claim_needs_an_explicit_takeover(as_asha, as_ravi, servi
 
     page = post_form(as_ravi, f"/agent/escalations/{esc['id']}/claim")
     assert b"Claimed by asha" in page.data and b"Take over from asha" in page.data
-    assert services.escalations.get(esc["id"])["agent"] == "asha"
+    assert services.escalations.get(esc.id).agent == "asha"
     api = post_json(as_ravi, f"/agent/api/escalations/{esc['id']}/claim")
     assert api.status_code == 409 and api.json["result"] == "conflict" and api.json["holder"] == "asha"
 
     page = post_form(as_ravi, f"/agent/escalations/{esc['id']}/claim", {"takeover": "1"})
     assert b"You took this conversation over from asha" in page.data
-    assert services.escalations.get(esc["id"])["agent"] == "ravi"
+    assert services.escalations.get(esc.id).agent == "ravi"
     with services.sessions() as session:
         audit = session.scalars(select(AuditLog).where(AuditLog.entity == "escalation",
-                                                       AuditLog.entity_id == str(esc["id"]))).all()
+                                                       AuditLog.entity_id == str(esc.id))).all()
     assert [(a.actor, a.action) for a in audit] == [("agent:ravi", "takeover")]
 
 
@@ -66,8 +66,8 @@ def test_no_action_on_another_agents_conversation_without_takeover(as_asha, as_r
     assert fake_twilio.sent_to(PHONE) == []
     assert fake_rasa.events == []
     assert messages(services, author="agent:ravi") == []
-    got = services.escalations.get(esc["id"])
-    assert (got["status"], got["agent"]) == ("claimed", "asha")
+    got = services.escalations.get(esc.id)
+    assert (got.status, got.agent) == ("claimed", "asha")
     assert services.conversations.state(PHONE) == "agent"
 
 
@@ -80,8 +80,8 @@ def test_reply_inside_the_window_is_sent_to_twilio(as_asha, services, open_escal
     assert sent[0]["from"] == "whatsapp:+14155238886"
     row = messages(services, author="agent:asha")[0]
     assert (row.direction, row.channel, row.status, row.twilio_sid) == ("out", "whatsapp", "sent", sent[0]["sid"])
-    got = services.escalations.get(esc["id"])
-    assert got["agent"] == "asha" and got["first_reply_at"] == services.clock.now().isoformat()
+    got = services.escalations.get(esc.id)
+    assert got.agent == "asha" and got.first_reply_at == services.clock.now().isoformat()
     assert b"your refund was issued today" in page.data  # in the transcript
 
 
@@ -89,7 +89,7 @@ def test_first_reply_time_is_kept(as_asha, services, open_escalation, fake_twili
     esc = open_escalation()
     post_json(as_asha, f"{API_CONV}/reply", {"text": "first"})
     with services.sessions() as session:
-        session.get(Escalation, esc["id"]).first_reply_at = services.clock.now().replace(hour=9)
+        session.get(Escalation, esc.id).first_reply_at = services.clock.now().replace(hour=9)
         session.commit()
     resp = post_json(as_asha, f"{API_CONV}/reply", {"text": "second"})
     assert resp.status_code == 200 and resp.json["result"] == "sent"
@@ -106,7 +106,7 @@ def test_reply_outside_the_window_is_refused_with_the_reason(as_asha, services, 
     assert api.status_code == 409 and api.json["result"] == "refused" and "24-hour" in api.json["reason"]
     assert fake_twilio.sent_to(PHONE) == []
     assert [m.status for m in messages(services, author="agent:asha")] == ["refused", "refused"]
-    assert services.escalations.get(esc["id"])["first_reply_at"] is None
+    assert services.escalations.get(esc.id).first_reply_at is None
 
 
 def test_reply_needs_an_open_escalation_and_text(as_asha, services, demo, fake_twilio):
@@ -135,8 +135,8 @@ def test_resolve_gives_the_conversation_back_and_tells_the_customer(as_asha, ser
     post_form(as_asha, f"/agent/escalations/{esc['id']}/claim")
     page = post_form(as_asha, f"/agent/escalations/{esc['id']}/resolve")
     assert b"Resolved; the bot has the conversation again. The customer was told." in page.data
-    got = services.escalations.get(esc["id"])
-    assert (got["status"], got["resolution"]) == ("resolved", "resolved")
+    got = services.escalations.get(esc.id)
+    assert (got.status, got.resolution) == ("resolved", "resolved")
     assert services.conversations.state(PHONE) == "bot"
     assert fake_rasa.events == resume_events(PHONE)
     assert [m["body"] for m in fake_twilio.wait_for(PHONE)] == [RESOLVED_TEXT]
@@ -151,8 +151,8 @@ def test_hand_back_returns_the_conversation_to_the_bot(as_asha, services, open_e
     resp = post_json(as_asha, f"/agent/api/escalations/{esc['id']}/handback")
     assert resp.status_code == 200 and resp.json["result"] == "handed_back"
     assert resp.json["rasa_resumed"] is True and resp.json["customer_notice"] == "sent"
-    got = services.escalations.get(esc["id"])
-    assert (got["status"], got["resolution"], got["conversation_state"]) == ("resolved", "handed_back", "bot")
+    got = services.escalations.get(esc.id)
+    assert (got.status, got.resolution, got.conversation_state) == ("resolved", "handed_back", "bot")
     assert services.conversations.state(PHONE) == "bot"
     with services.sessions() as session:  # the DB, not only the Redis cache
         from orderline.models import Conversation

@@ -35,7 +35,7 @@ def test_form_actions_need_a_session(client, services, open_escalation):
     esc = open_escalation()
     resp = client.post(f"/agent/escalations/{esc['id']}/claim")
     assert resp.status_code == 302 and "/agent/login" in resp.headers["Location"]
-    assert services.escalations.get(esc["id"])["status"] == "open"
+    assert services.escalations.get(esc.id).status == "open"
 
 
 def test_sign_in_then_queue(client, asha):
@@ -95,7 +95,7 @@ def test_form_post_without_csrf_is_rejected(as_asha, services, open_escalation):
     assert resp.status_code == 400 and b"expired" in resp.data
     resp = as_asha.post(f"/agent/escalations/{esc['id']}/claim", data={"csrf_token": "forged"})
     assert resp.status_code == 400
-    assert services.escalations.get(esc["id"])["status"] == "open"
+    assert services.escalations.get(esc.id).status == "open"
 
 
 def test_api_post_without_csrf_header_is_rejected(as_asha, services, open_escalation, fake_twilio):

@@ -170,3 +170,29 @@ def test_console_fits_a_phone(live, browser):
     assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390
     shoot(page, "console-conversation-phone.png")
     context.close()
+
+
+def test_agent_acts_on_the_order_from_the_panel(live, browser):
+    """A canned reply goes into the reply box, and *Resend tracking* in the order panel reaches Twilio."""
+    phone = "+919000000003"  # OL-100241: out for delivery, with an AWB
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    sign_in(page, live.url, "asha", PASSWORD)  # signing in puts asha on shift
+    esc = live.escalate(phone, "delivery", "Where is my parcel?")
+    assert esc["assignee"] == "asha"
+    page.goto(f"{live.url}/agent/conversations/{phone}")
+    assert "asha" in page.inner_text("#assignee")
+    page.select_option("#canned", label="Anything else")
+    assert page.input_value("#reply") == "Is there anything else I can help you with?"
+    awb = live.services.orders.get("OL-100241").shipment.awb
+    page.click("#act-tracking")
+    page.wait_for_selector("text=Tracking details sent over WhatsApp.")
+    sent = live.twilio.wait_for(phone, 1)
+    assert len(sent) == 1 and awb in sent[0]["body"]
+    assert "OL-100241: Tracking details sent" in page.inner_text("#transcript")
+    assert live.services.escalations.get(esc["id"])["agent"] == "asha"  # acting claimed it
+    shoot(page, "console-order-actions.png")
+    assert errors == []
+    context.close()

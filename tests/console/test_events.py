@@ -32,11 +32,11 @@ def test_new_escalations_arrive_on_the_stream(app, as_asha, open_escalation):
     chunks = iter(resp.response)
     assert next(chunks).startswith(b"retry: ")
     esc = open_escalation()  # publishes on the real Redis after the page subscribed
-    seen = read_until(chunks, lambda s: any(e.get("type") == "escalation" and e.get("id") == esc["id"]
-                                            and e.get("phone") == esc["phone"] for e in events_in(s)))
+    seen = read_until(chunks, lambda s: any(e.get("type") == "escalation" and e.get("id") == esc.id
+                                            and e.get("phone") == esc.phone for e in events_in(s)))
     # Other tests using this Redis database share the channel; ours is there with its reason and priority.
-    ours = [e for e in events_in(seen) if e.get("type") == "escalation" and e.get("id") == esc["id"]
-            and e.get("phone") == esc["phone"]]
+    ours = [e for e in events_in(seen) if e.get("type") == "escalation" and e.get("id") == esc.id
+            and e.get("phone") == esc.phone]
     assert ours[0]["reason"] == "payments" and ours[0]["priority"] == 1
     resp.close()
 

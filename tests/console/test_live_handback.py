@@ -67,7 +67,7 @@ def assert_answered(stack, phone: str, answer: list[str]) -> None:
 def test_hand_back_unmutes_the_real_assistant(stack):
     whatsapp(stack, "I want to talk to a person")  # the handoff action opens an escalation, pauses Rasa
     esc = active_escalation(stack.services, PHONE)
-    assert esc is not None and esc["status"] == "open", "the assistant should have escalated"
+    assert esc is not None and esc.status == "open", "the assistant should have escalated"
     before = requests.get(f"{stack.rasa_url}/conversations/{PHONE}/tracker", params=stack.rasa_params,
                           timeout=10).json()
     assert before["paused"] is True, "the handoff action pauses the tracker"
@@ -96,7 +96,7 @@ def test_hand_back_unmutes_the_real_assistant(stack):
 def test_rasa_down_at_hand_back_then_restarted_the_next_message_is_answered(stack):
     whatsapp(stack, "I want to talk to a person", RESTART_PHONE)
     esc = active_escalation(stack.services, RESTART_PHONE)
-    assert esc is not None and esc["status"] == "open", "the assistant should have escalated"
+    assert esc is not None and esc.status == "open", "the assistant should have escalated"
     tracker_url = f"{stack.rasa_url}/conversations/{RESTART_PHONE}/tracker"
     assert requests.get(tracker_url, params=stack.rasa_params, timeout=10).json()["paused"] is True
 

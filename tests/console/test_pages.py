@@ -13,33 +13,33 @@ def test_queue_sorts_by_priority_then_waiting_time_and_filters_by_reason(as_asha
     delivery_old = open_escalation("+919000000005", "delivery", inbound=None)
     complaint = open_escalation("+919000000006", "complaint", inbound=None)
     with services.sessions() as session:  # make one delivery escalation wait longer than the other
-        session.get(Escalation, delivery_old["id"]).created_at = services.clock.now() - timedelta(minutes=25)
+        session.get(Escalation, delivery_old.id).created_at = services.clock.now() - timedelta(minutes=25)
         session.commit()
 
     items = as_asha.get("/agent/api/queue").json["escalations"]
-    assert [e["id"] for e in items] == [complaint["id"], delivery_old["id"], delivery_new["id"], general["id"]]
+    assert [e.id for e in items] == [complaint.id, delivery_old.id, delivery_new.id, general.id]
     assert items[0]["url"] == "/agent/conversations/+919000000006"
 
     page = as_asha.get("/agent/").get_data(as_text=True)
-    order = [page.index(f'data-id="{e["id"]}"') for e in (complaint, delivery_old, delivery_new, general)]
+    order = [page.index(f'data-id="{e.id}"') for e in (complaint, delivery_old, delivery_new, general)]
     assert order == sorted(order)
     assert "waiting <span class=\"wait\" data-seconds=\"1500\">25 min</span>" in page
 
     only = as_asha.get("/agent/api/queue?reason=delivery").json["escalations"]
-    assert [e["id"] for e in only] == [delivery_old["id"], delivery_new["id"]]
+    assert [e.id for e in only] == [delivery_old.id, delivery_new.id]
     filtered = as_asha.get("/agent/?reason=delivery").get_data(as_text=True)
-    assert f'data-id="{general["id"]}"' not in filtered and f'data-id="{delivery_new["id"]}"' in filtered
+    assert f'data-id="{general.id}"' not in filtered and f'data-id="{delivery_new.id}"' in filtered
     assert as_asha.get("/agent/api/queue?reason=nonsense").status_code == 422
 
 
 def test_queue_shows_claimed_but_not_resolved(as_asha, asha, services, open_escalation):
     claimed = open_escalation("+919000000003", "general", inbound=None)
     resolved = open_escalation("+919000000004", "delivery", inbound=None)
-    services.escalations.claim(claimed["id"], asha.id)
-    services.escalations.resolve(resolved["id"], asha.id)
+    services.escalations.claim(claimed.id, asha.id)
+    services.escalations.resolve(resolved.id, asha.id)
     page = as_asha.get("/agent/").get_data(as_text=True)
     assert "claimed by asha" in page
-    assert f'data-id="{resolved["id"]}"' not in page
+    assert f'data-id="{resolved.id}"' not in page
 
 
 def test_conversation_view_shows_both_channels_and_the_order(as_asha, services, open_escalation, demo):
@@ -48,8 +48,8 @@ def test_conversation_view_shows_both_channels_and_the_order(as_asha, services, 
     page = as_asha.get(f"/agent/conversations/{PHONE}").get_data(as_text=True)
     assert "Your order is in transit." in page and "Where is my refund?" in page  # voice and WhatsApp
     assert "ch-voice" in page and "ch-whatsapp" in page
-    order = services.orders.get(esc["order_id"])
-    assert esc["order_id"] in page and order.status.replace("_", " ") in page
+    order = services.orders.get(esc.order_id)
+    assert esc.order_id in page and order.status.replace("_", " ") in page
     assert order.address.pincode in page and order.address.city in page
     assert order.payment.method.upper() in page
     assert "refund promised last week" in page and "refund_status (42%)" in page

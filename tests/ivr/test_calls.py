@@ -154,10 +154,10 @@ def test_zero_puts_the_caller_through_to_a_person(caller, demo, services):
     call = c.call([Keys("1"), Keys("0")])
     assert call.ended == "enqueue"
     [esc] = escalations(services)
-    assert esc["call_sid"] == c.call_sid and esc["order_id"] == "OL-100221" and esc["reason"] == "delivery"
-    assert esc["conversation_state"] == "waiting_for_agent" and esc["status"] == "open"
-    assert "caller: [pressed 1: status]" in esc["note"]
-    assert "ended: completed" in esc["note"]  # the status callback noted the end of the call
+    assert esc.call_sid == c.call_sid and esc.order_id == "OL-100221" and esc.reason == "delivery"
+    assert esc.conversation_state == "waiting_for_agent" and esc.status == "open"
+    assert "caller: [pressed 1: status]" in esc.note
+    assert "ended: completed" in esc.note  # the status callback noted the end of the call
 
 
 def test_hindi_switch_is_remembered_for_the_customer(caller, demo, services):

@@ -46,7 +46,7 @@ def test_fallback_is_an_apology_and_a_person(caller, demo, services):
     assert nxt.said[0].text.startswith("Sorry, something went wrong")
     assert {s.language for s in nxt.said} == {"en-IN", "hi-IN"}
     [esc] = services.escalations.list("open")
-    assert esc["channel"] == "voice" and esc["call_sid"] == c.call_sid
+    assert esc.channel == "voice" and esc.call_sid == c.call_sid
 
 
 def test_redis_down_still_gives_valid_twiml_and_a_person(settings, clock, demo):
@@ -60,7 +60,7 @@ def test_redis_down_still_gives_valid_twiml_and_a_person(settings, clock, demo):
         assert "Sorry, something went wrong on our side." in call.text
         assert "You are number 2 in the queue" in call.hold.text  # the hold loop needs no Redis
         [esc] = svc.escalations.list("open")
-        assert esc["call_sid"] == c.call_sid and esc["channel"] == "voice"
+        assert esc.call_sid == c.call_sid and esc.channel == "voice"
         # A mid-call step without its session also ends with a person.
         step = c.request(PUBLIC + "/twilio/voice/menu", {**c.base_params(), "Digits": "1"}, "keypad")
         assert walk(step.body, step.url, iter(())).ended == "enqueue"
@@ -78,7 +78,7 @@ def test_after_hours_offers_a_callback_and_records_it(settings, demo):
         assert "We will call you back on this number" in call.docs[2].text
         assert call.ended == "hangup"
         [esc] = svc.escalations.list("open")
-        assert esc["callback_requested"] is True and esc["channel"] == "voice"
+        assert esc.callback_requested is True and esc.channel == "voice"
     finally:
         svc.engine.dispose()
 
@@ -92,7 +92,7 @@ def test_after_hours_silence_still_ends_with_a_person(settings, demo):
             [Silence(), Silence(), Silence(), Silence()])
         assert call.ended == "enqueue"
         [esc] = svc.escalations.list("open")
-        assert esc["callback_requested"] is False
+        assert esc.callback_requested is False
     finally:
         svc.engine.dispose()
 

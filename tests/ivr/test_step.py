@@ -150,10 +150,11 @@ def test_zero_after_hours_offers_a_call_back_first():
 def test_speech_goes_to_the_assistant_before_anything_is_said():
     turn = step(at_menu(), Gathered(Menu.MAIN, speech="where is my order"), facts())
     assert turn.prompt is None and turn.effects == ()
-    assert turn.request == AskAssistant(ASHA, ASHA, "where is my order", "en")
+    # The call's own conversation in the assistant, never the caller ID's (that is WhatsApp's).
+    assert turn.request == AskAssistant(ASHA, "voice:CA1", "where is my order", "en")
     assert turn.session.log == ("caller: where is my order",)
     anonymous = step(call(phone=None), Gathered(Menu.MAIN, speech="hello"), facts())
-    assert anonymous.request.sender == "voice-CA1"
+    assert anonymous.request.sender == "voice:CA1"
 
 
 def test_the_assistants_answer_is_made_speakable():

@@ -62,18 +62,18 @@ def test_escalation_moves_ownership_and_hand_back_returns_it(services, store, ag
     assert store.state(PHONE) == "bot"
     esc, created = esc_svc.open(OpenEscalation(PHONE, reason="complaint", intent="complaint", confidence=0.91,
                                                 channel="whatsapp", order_id="OL-100201"))
-    assert created and esc["priority"] == 1 and esc["status"] == "open"
+    assert created and esc.priority == 1 and esc.status == "open"
     assert store.state(PHONE) == "waiting_for_agent"
     same, created_again = esc_svc.open(OpenEscalation(PHONE, reason="general"))
-    assert not created_again and same["id"] == esc["id"]
-    esc_svc.claim(esc["id"], agents[0])
+    assert not created_again and same.id == esc.id
+    esc_svc.claim(esc.id, agents[0])
     assert store.state(PHONE) == "agent"
     with pytest.raises(ClaimConflict):
-        esc_svc.claim(esc["id"], agents[1])
-    taken = esc_svc.claim(esc["id"], agents[1], takeover=True)
-    assert taken["agent"] == "bilal"
-    done = esc_svc.resolve(esc["id"], agents[1], "handed_back")
-    assert done["status"] == "resolved" and store.state(PHONE) == "bot"
+        esc_svc.claim(esc.id, agents[1])
+    taken = esc_svc.claim(esc.id, agents[1], takeover=True)
+    assert taken.agent == "bilal"
+    done = esc_svc.resolve(esc.id, agents[1], "handed_back")
+    assert done.status == "resolved" and store.state(PHONE) == "bot"
 
 
 def test_state_survives_redis_cache_loss(services, store):
@@ -91,7 +91,7 @@ def test_state_without_redis_reads_the_db(services, store):
 def test_queue_order_and_validation(services, store):
     services.escalations.open(OpenEscalation("+919000000003", reason="general"))
     services.escalations.open(OpenEscalation("+919000000004", reason="payments"))
-    assert [e["reason"] for e in services.escalations.list("open")] == ["payments", "general"]
+    assert [e.reason for e in services.escalations.list("open")] == ["payments", "general"]
     with pytest.raises(InvalidInput) as err:
         services.escalations.open(OpenEscalation("nope", reason="angry", confidence=7))
     assert set(err.value.fields) == {"reason", "phone", "confidence"}

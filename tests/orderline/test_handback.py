@@ -31,8 +31,8 @@ def escalation(services):
     """An escalation a person claimed, with the assistant's conversation paused (as the handoff action does)."""
     agent_id = add_agent(services.sessions)
     esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="delivery"))
-    services.escalations.claim(esc["id"], agent_id)
-    return esc["id"], agent_id
+    services.escalations.claim(esc.id, agent_id)
+    return esc.id, agent_id
 
 
 def marked(services):
@@ -43,7 +43,7 @@ def marked(services):
 def test_hand_back_un_pauses_the_assistant(services, handback, escalation, fake_rasa, scheduled):
     fake_rasa.paused.add(PHONE)
     esc, resumed = handback.resolve(*escalation, "handed_back")
-    assert resumed and esc["status"] == "resolved" and services.conversations.state(PHONE) == "bot"
+    assert resumed and esc.status == "resolved" and services.conversations.state(PHONE) == "bot"
     assert fake_rasa.events == resume_events(PHONE) and fake_rasa.paused == set()
     assert marked(services) is None and scheduled == []
 
@@ -54,7 +54,7 @@ def test_refused_un_pause_is_retried_with_backoff_until_the_assistant_accepts(se
     fake_rasa.stop()
     esc, resumed = handback.resolve(*escalation, "handed_back")
     assert not resumed
-    assert esc["status"] == "resolved" and services.conversations.state(PHONE) == "bot"  # the app lets go anyway
+    assert esc.status == "resolved" and services.conversations.state(PHONE) == "bot"  # the app lets go anyway
     token = marked(services)
     assert token and scheduled == [(PHONE, token, 1, 5.0)]
 
@@ -108,6 +108,6 @@ def test_a_paused_assistant_is_recovered_only_while_the_bot_owns_the_conversatio
     fake_rasa.paused.add(PHONE)
     esc, _ = services.escalations.open(OpenEscalation(PHONE, reason="general"))
     assert not handback.recover(PHONE) and fake_rasa.events == []  # a person owns it: stays paused
-    services.escalations.resolve(esc["id"], None, "handed_back")  # the app let go; Rasa never heard
+    services.escalations.resolve(esc.id, None, "handed_back")  # the app let go; Rasa never heard
     assert handback.recover(PHONE)
     assert fake_rasa.paused == set() and fake_rasa.events == resume_events(PHONE)

@@ -67,6 +67,13 @@ def test_the_simulator_cannot_be_switched_on_in_production(production_env):
     assert len(lines) == 1 and "SIMULATOR_ENABLED" in lines[0], lines
 
 
+@pytest.mark.parametrize("variable, value", [("AGENT_LINE_PIN", "4321"), ("AGENT_LINE_PIN", "12 34 56"),
+                                             ("AGENT_LINE_ALLOWED_NUMBERS", "+919888800001, 98888 00002")])
+def test_a_guessable_agent_pin_or_a_bad_allow_list_stops_production(production_env, variable, value):
+    lines = refused(start("web", production_env(**{"AGENT_LINE_PIN": "492817", variable: value})))
+    assert len(lines) == 1 and lines[0].startswith(f"orderline: {variable} must be"), lines
+
+
 def test_with_every_secret_it_starts_as_production(production_env):
     """The control: the same start with nothing missing serves, as production (no /try, Secure cookies)."""
     port = free_port()

@@ -163,14 +163,15 @@ def test_silence_ends_in_the_queue_and_hanging_up_leaves_it(client, live, demo, 
     left = call(client, f"/{turn['call_sid']}/hangup", {})
     assert left["state"] == "ended"
     [esc] = services.escalations.list()
-    assert esc["channel"] == "voice" and esc["phone"] == STRANGER
+    assert esc.channel == "voice" and esc.phone == STRANGER
 
 
 def test_typed_speech_reaches_the_assistant(client, live, demo, fake_rasa):
     turn = call(client, "", {"phone": ASHA})
     answer = call(client, f"/{turn['call_sid']}/input", {"speech": "where is my order"})
-    assert fake_rasa.heard(ASHA)[-1]["message"] == "where is my order"
-    assert fake_rasa.heard(ASHA)[-1]["metadata"]["channel"] == "voice"
+    [heard] = fake_rasa.heard(f"voice:{turn['call_sid']}")  # the call's own conversation, not the WhatsApp one
+    assert heard["message"] == "where is my order"
+    assert heard["metadata"] == {"channel": "voice", "phone": ASHA, "language": "en"}
     assert "where is my order" in " ".join(s["text"] for s in answer["said"])  # the fake echoes it
 
 
