@@ -1,7 +1,7 @@
 """courier requests: the outbox of changes the courier must hear about (reattempts, cancels, addresses)
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0010 (main's head when this branch merged it; the lead may re-chain)
 Create Date: 2026-12-02 13:00:00.000000
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from orderline.models import UTCDateTime
 
 revision = '0007'
-down_revision = '0006'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
