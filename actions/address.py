@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderAction, OrderTaskAction
 from actions.context import request_proof
-from actions.formatting import Ctx, address_text, buttons, order_ref, refusal
+from actions.formatting import Ctx, address_text, buttons, courier_name, order_ref, refusal
 from actions.pending import PatientForm, stopped
 from actions.routes import offer_person, service_down
 
@@ -171,10 +171,11 @@ async def submit_address(client: OrderServiceClient, dispatcher: CollectingDispa
     if result.ok:
         if ndr:
             dispatcher.utter_message(response="utter_ndr_details_sent", order_ref=ref,
-                                     address=address_text(address))
+                                     address=address_text(address), courier=courier_name(result.order, ctx))
         else:
             dispatcher.utter_message(response="utter_address_updated", order_ref=ref,
-                                     address=address_text(result.order.shipping_address))
+                                     address=address_text(result.order.shipping_address),
+                                     courier=courier_name(result.order, ctx))
         return clear_address()
     if result.outcome is Outcome.INVALID:
         dispatcher.utter_message(response="utter_address_rejected",

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderTaskAction
-from actions.formatting import Ctx, buttons, items_summary, money, order_ref, refusal
+from actions.formatting import Ctx, buttons, courier_name, items_summary, money, order_ref, refusal
 from actions.routes import offer_person, service_down
 
 IN_FLIGHT = ("shipped", "in_transit", "out_for_delivery", "delivery_failed")
@@ -64,7 +64,8 @@ async def cancel_order(client: OrderServiceClient, dispatcher: CollectingDispatc
         pay = result.order.payment
         response = ("utter_order_cancelled_refund" if pay.method == "prepaid" and pay.status == "paid"
                     else "utter_order_cancelled")
-        dispatcher.utter_message(response=response, order_ref=ref, amount=money(result.order.amount, ctx))
+        dispatcher.utter_message(response=response, order_ref=ref, amount=money(result.order.amount, ctx),
+                                 courier=courier_name(result.order, ctx))
         return []
     reason = result.reason if (result.reason and ctx.style == "en") else refusal("shipped", ctx)
     dispatcher.utter_message(response="utter_cancel_refused", order_ref=ref, reason=reason)

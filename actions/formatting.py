@@ -134,6 +134,14 @@ def expected(kind: str, status: str, due: Any, ctx: Ctx, promised: Any = None) -
     return expected_date(kind, status, due, ctx.style, ctx.today, promised)
 
 
+def courier_name(order: Optional[Order], ctx: Ctx) -> str:
+    """Who the request went to, as the customer knows them: the order's courier, else our shipping partner."""
+    ship = order.shipment if order else None
+    if ship and ship.courier:
+        return ship.courier
+    return "hamare shipping partner" if ctx.style == "hinglish" else "our shipping partner"
+
+
 def items_summary(order: Order, limit: int = 2) -> str:
     names = [f"{i.get('name') or i.get('sku')}" + (f" x{i['qty']}" if (i.get("qty") or 1) > 1 else "")
              for i in order.items]

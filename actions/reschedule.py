@@ -12,7 +12,7 @@ from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderAction, OrderTaskAction
 from actions.context import request_proof
 from actions.dates import date_in_sentence, parse_date, today_ist
-from actions.formatting import Ctx, buttons, order_ref, refusal, when
+from actions.formatting import Ctx, buttons, courier_name, order_ref, refusal, when
 from actions.pending import PatientForm, stopped
 from actions.routes import offer_person, service_down, updated
 
@@ -169,7 +169,7 @@ async def submit_reschedule(client: OrderServiceClient, dispatcher: CollectingDi
         slot = (ship.rescheduled_slot if ship else None) or tracker.get_slot("delivery_slot")
         dispatcher.utter_message(
             response="utter_reattempt_booked" if ndr else "utter_rescheduled",
-            order_ref=ref, date=when(booked, ctx), slot=slot or "-")
+            order_ref=ref, date=when(booked, ctx), slot=slot or "-", courier=courier_name(result.order, ctx))
         return _clear()
     if result.outcome is Outcome.INVALID:
         dispatcher.utter_message(response="utter_reschedule_invalid_date", **allowed_range(ctx))

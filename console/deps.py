@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from orderline.assignment import Assignments
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
+from orderline.courier_outbox import CourierOutbox
 from orderline.escalations import EscalationService
 from orderline.handback import HandBack
 from orderline.orders import OrderService
@@ -42,6 +43,7 @@ class ConsoleDeps:
     engine: Engine  # the dashboard's read-only reports
     assignments: Assignments
     canned_replies: Callable[[], list[Any]]  # the seller's file, read again each time (console.canned)
+    courier_requests: CourierOutbox  # what the courier was asked, and its answers
     reply_template: Optional[str] = None  # Content SID of TWILIO_TEMPLATE_AGENT_REPLY
 
 

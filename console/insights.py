@@ -16,6 +16,8 @@ from markupsafe import Markup
 from console import bp, charts
 from console.charts import Bar, Segment
 from orderline import insights
+from orderline.courier_outbox import STATE_LABELS
+from orderline.courier_requests import STATES
 from orderline.errors import InvalidInput
 from console.deps import deps
 
@@ -91,7 +93,7 @@ def insights_page():
     csv_urls = {name: url_for("console.insights_csv", name=name, **span) for name in tables}
     return render_template("console/insights.html", error=None, rng=rng, tables=tables, sections=SECTIONS,
                            charts=build_charts(tables, rng), kpis=kpis(tables), typed=span, csv_urls=csv_urls,
-                           keys=KEY_COLUMNS, **page)
+                           keys=KEY_COLUMNS, courier_states=courier_states(svc.courier_requests.counts()), **page)
 
 
 @bp.get("/insights/<name>.csv")
@@ -125,6 +127,11 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def courier_states(counts: dict[str, int]) -> list[tuple[str, int]]:
+    """Courier requests by state, in the order they move through (every state shown, zeros too)."""
+    return [(STATE_LABELS[state], counts.get(state, 0)) for state in STATES]
 
 
 def range_message(exc: InvalidInput) -> str:

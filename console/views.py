@@ -41,6 +41,7 @@ def conversation(phone: str):
     ctx = conversation_context(deps(), phone, request.args.get("order"))
     order = ctx.get("order")
     ctx["notifications"] = deps().notifier.for_order(order["order_id"]) if order else []
+    ctx["courier_requests"] = deps().courier_requests.for_order(order["order_id"]) if order else []
     ctx["canned_replies"] = deps().canned_replies()
     ctx["reply_template"] = bool(deps().reply_template)
     ctx["agents_on_shift"] = deps().assignments.on_shift()

@@ -429,3 +429,38 @@ class InboxEvent(Base):
     # The worker only ever looks for unprocessed rows; keep that index tiny.
     __table_args__ = (Index("ix_tracking_inbox_pending", "id", postgresql_where=text("processed_at IS NULL"),
                             sqlite_where=text("processed_at IS NULL")),)
+
+
+class CourierRequest(Base):
+    """A change the courier must hear about (a reattempt, a cancel...), written with the order change.
+
+    A durable outbox: the worker claims a row (`requested` → `sending`) and sends it; a claim
+    older than the lease was abandoned by a dead worker. States: requested, sending, accepted,
+    refused, failed, not_sent (no courier account configured). `payload` is what the courier
+    needs (the date, the address, the customer's words); `reason` the courier's answer.
+    """
+
+    __tablename__ = "courier_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_pk: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # reattempt, return, cancel, address
+    status: Mapped[str] = mapped_column(String(20), default="requested", index=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    courier: Mapped[Optional[str]] = mapped_column(String(100))  # the carrier's name, as the customer knows it
+    awb: Mapped[Optional[str]] = mapped_column(String(50))
+    # The courier platform's own id for the order, once looked up (Shiprocket's order id).
+    external_order_id: Mapped[Optional[str]] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(100), default="api")
+    reason: Mapped[Optional[str]] = mapped_column(String(500))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when an attempt may have reached the courier without an answer (a timeout, a worker
+    # that died mid-call): a non-repeatable request is then confirmed, never blindly resent.
+    uncertain: Mapped[bool] = mapped_column(default=False)
+    next_attempt_at: Mapped[Optional[datetime]]
+    claimed_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    settled_at: Mapped[Optional[datetime]]
+    followed_up_at: Mapped[Optional[datetime]]
+
+    order: Mapped[Order] = relationship()

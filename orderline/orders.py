@@ -12,6 +12,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from orderline import rules
 from orderline.clock import Clock
+from orderline.courier_requests import request_change
 from orderline.errors import (
     AddressChangeNotAllowed,
     CancelNotAllowed,
@@ -161,6 +162,7 @@ class OrderService:
                     setattr(order.address, key, value)
             order.updated_at = self.clock.now()
             audit(session, actor, order, "address_changed", {"from": old, "to": fields})
+            request_change(session, order, "address", {"address": fields}, actor, self.clock.now())
             return order
 
         return in_transaction(self.factory, work)
@@ -183,6 +185,9 @@ class OrderService:
             ship.rescheduled_for, ship.rescheduled_slot = day, slot or None
             order.updated_at = self.clock.now()
             audit(session, actor, order, "rescheduled", {"from": old, "to": {"date": day.isoformat(), "slot": slot or None}})
+            if order.status == OrderStatus.DELIVERY_FAILED.value:  # a new day after a failed attempt is a reattempt
+                request_change(session, order, "reattempt", {"date": day.isoformat(), "slot": slot or None},
+                               actor, self.clock.now())
             return order
 
         return in_transaction(self.factory, work)
@@ -201,6 +206,7 @@ class OrderService:
                 pay.refund_expected_by = self.clock.today() + _days(7)
             order.updated_at = self.clock.now()
             audit(session, actor, order, "cancelled", {"from": old, "reason": reason_text[:500]})
+            request_change(session, order, "cancel", {"reason": reason_text[:500]}, actor, self.clock.now())
             return order
 
         return in_transaction(self.factory, work)
@@ -227,10 +233,14 @@ class OrderService:
         return in_transaction(self.factory, work)
 
     def record_ndr(self, ref: str, data: dict[str, Any], actor: str = "api") -> Order:
-        """Record the customer's answer to a failed delivery, for the courier."""
+        """Record the customer's answer to a failed delivery, and ask the courier to act on it.
+
+        `reattempt` (on a date) and `update_details` ask for another attempt; `return` is the
+        customer who no longer wants the parcel (it goes back to the seller).
+        """
         action = data.get("action")
-        if action not in ("reattempt", "update_details"):
-            raise InvalidInput({"action": "must be reattempt or update_details"})
+        if action not in NDR_ACTIONS:
+            raise InvalidInput({"action": "must be reattempt, update_details or return"})
         day: Optional[date] = None
         if action == "reattempt":
             day = parse_day(data.get("date"), "date")
@@ -246,19 +256,24 @@ class OrderService:
                 check_reschedule_day(day, self.clock.today())
                 assert order.shipment is not None
                 order.shipment.rescheduled_for = day
-            order.ndr_actions.append(NdrAction(
+            ndr = NdrAction(
                 action=action, requested_date=day, details=str(details)[:1000],
                 channel=str(data.get("channel") or "api")[:20],
                 message_sid=(str(data["message_sid"])[:64] if data.get("message_sid") else None),
                 customer_words=str(data.get("customer_words") or "")[:2000],
-            ))
+            )
+            order.ndr_actions.append(ndr)
             order.updated_at = self.clock.now()
             audit(session, actor, order, "ndr_" + action, {"date": _iso(day), "details": str(details)[:200]})
+            request_change(session, order, "return" if action == "return" else "reattempt", {
+                "date": _iso(day), "details": ndr.details, "channel": ndr.channel, "message_sid": ndr.message_sid,
+                "customer_words": ndr.customer_words[:500]}, actor, self.clock.now())
             return order
 
         return in_transaction(self.factory, work)
 
 
+NDR_ACTIONS = ("reattempt", "update_details", "return")
 ADDRESS_LIMITS = {"line1": 200, "line2": 200, "landmark": 200, "city": 100, "state": 100}
 
 

@@ -76,3 +76,43 @@ class Messenger(Protocol):
     def send(self, phone: str, text: str, author: str = "bot", template: Optional[Template] = None,
              ignore_opt_out: bool = False) -> SendResult:
         """Write and send one message; never raises for a refusal (see SendResult.status)."""
+
+
+@dataclass(frozen=True)
+class CourierCall:
+    """One courier request as the courier adapter needs it (see `orderline.courier_outbox`)."""
+
+    request_id: int
+    kind: str  # reattempt, return, cancel, address
+    order_id: str  # our channel order id, e.g. OL-100234
+    awb: Optional[str]
+    external_order_id: Optional[str]  # the courier platform's id for the order, once known
+    payload: dict[str, Any] = field(default_factory=dict)
+    customer_name: str = ""
+    customer_phone: str = ""
+
+
+@dataclass(frozen=True)
+class CourierAnswer:
+    """What became of one attempt to send a courier request.
+
+    outcome: accepted; refused (a definite no, `reason` says why); retry (it certainly did not
+    take effect: a 5xx, no connection); unknown (it may have reached the courier: a timeout
+    after sending); not_found (the courier has no such order: nothing to change there).
+    """
+
+    outcome: str
+    reason: Optional[str] = None
+    external_order_id: Optional[str] = None
+
+
+class Courier(Protocol):
+    """A courier platform that takes requests about shipments (implemented in `couriers/`)."""
+
+    name: str
+
+    def send(self, call: CourierCall) -> CourierAnswer:
+        """Send the request once; never raises for an HTTP or network failure."""
+
+    def confirm(self, call: CourierCall) -> Optional[bool]:
+        """Whether the courier already holds this very request (True/False), or None if it cannot tell."""

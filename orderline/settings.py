@@ -51,6 +51,11 @@ class Settings:
     # store's endpoint answers 404 and accepts nothing.
     shopify_webhook_secret: str = ""
     woocommerce_webhook_secret: str = ""
+    # The Shiprocket API user (Settings -> API in Shiprocket) that sends reattempts, cancels and
+    # address changes; without it courier requests are recorded as "not sent" (docs/integrations.md).
+    shiprocket_api_base_url: str = "https://apiv2.shiprocket.in"
+    shiprocket_api_email: str = ""
+    shiprocket_api_password: str = ""
     secret_key: str = ""
     timezone: str = "Asia/Kolkata"
     # Seconds the WhatsApp front door waits for Rasa before a holding reply; the background retry's wait.

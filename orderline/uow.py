@@ -54,8 +54,17 @@ class ConversationStateChanged:
     state: str
 
 
-Event = Union[OrderChanged, NotificationQueued, ConversationStateChanged, ParcelLost]
-E = TypeVar("E", OrderChanged, NotificationQueued, ConversationStateChanged, ParcelLost)
+@dataclass(frozen=True)
+class CourierRequestQueued:
+    """A courier request row was written to the outbox, to be sent to the courier."""
+
+    request_id: int
+
+
+Event = Union[OrderChanged, NotificationQueued, ConversationStateChanged, ParcelLost,
+              CourierRequestQueued]
+E = TypeVar("E", OrderChanged, NotificationQueued, ConversationStateChanged, ParcelLost,
+              CourierRequestQueued)
 Hook = Callable[[list[Any]], None]
 
 _EVENTS = "orderline.uow.events"  # the session's recorded events, oldest first

@@ -19,8 +19,9 @@ def test_each_job_is_queued_on_its_interval(services):
     assert cron.tick(services.jobs, due, 1000.0) == [job for job, _ in cron.PERIODIC]  # all at start
     assert cron.tick(services.jobs, due, 1029.0) == []
     assert cron.tick(services.jobs, due, 1030.0) == ["dispatch_due", "drain_inbox"]
-    assert cron.tick(services.jobs, due, 1060.0) == ["dispatch_due", "drain_inbox", "check_waiting_escalations"]
-    assert len(queued(services)) == len(cron.PERIODIC) + 5
+    assert cron.tick(services.jobs, due, 1060.0) == ["dispatch_due", "drain_inbox", "check_waiting_escalations",
+                                                     "sweep_courier_requests"]
+    assert len(queued(services)) == len(cron.PERIODIC) + 6
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -59,7 +59,7 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
                                          svc.sender, svc.notifier, svc.handback, svc.redis, svc.engine,
                                          Assignments(svc.sessions, svc.clock),
                                          partial(canned.load, settings.canned_replies_path),
-                                         settings.template_map.get("agent_reply")))
+                                         svc.courier_outbox, settings.template_map.get("agent_reply")))
     voice = voice_config(settings)
     install(app, ivr.bp, Collaborators(svc.orders, svc.conversations, svc.escalations, svc.rasa, svc.handback, svc.sender,
                                        SessionStore(svc.redis), svc.clock, voice,

@@ -26,6 +26,8 @@ PERIODIC: tuple[tuple[str, int], ...] = (
     # (Redis briefly down, a worker killed mid-drain).
     ("drain_inbox", 30),
     ("check_waiting_escalations", 60),
+    # Courier requests whose job was lost or whose worker died mid-send (after the lease).
+    ("sweep_courier_requests", 60),
     # The drain queues this when a parcel is reported lost or damaged; this catches any it could not.
     ("escalate_losses", 120),
     # Late shipments and long silences (SILENT_SHIPMENT_HOURS) become delay notices.

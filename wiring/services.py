@@ -15,12 +15,15 @@ from bot.deps import WhatsAppDeps
 from bot.rasa_client import RasaClient
 from bot.routing import ChannelSettings
 from couriers import shiprocket
+from couriers.jobs import CourierJobs
+from couriers.shiprocket_api import ShiprocketApi
 from messaging.jobs import DrainRequests, NotifyJobs, request_drain
 from messaging.notifier import Notifier
 from messaging.sender import WhatsAppSender
 from messaging.twilio_client import make_client
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
+from orderline.courier_outbox import CourierOutbox
 from orderline.db import make_engine, session_factory
 from orderline.escalations import EscalationService
 from orderline.handback import HandBack
@@ -28,7 +31,7 @@ from orderline.inbox import Parser, TrackingInbox
 from orderline.orders import OrderService
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
-from orderline.uow import AfterCommit, ConversationStateChanged, OrderChanged, ParcelLost
+from orderline.uow import AfterCommit, ConversationStateChanged, CourierRequestQueued, OrderChanged, ParcelLost
 from stores import shopify, woocommerce
 from web.order_cache import OrderCache
 from web.present import OrderReads
@@ -62,6 +65,7 @@ class Services:
         hooks.on(ConversationStateChanged, self.conversations.cache_states)
         # Best effort: the cron's periodic escalate_losses finds any loss this could not queue.
         hooks.on(ParcelLost, lambda _losses: self.jobs.enqueue("escalate_losses"))
+        hooks.on(CourierRequestQueued, lambda queued: self.courier_jobs.enqueue([e.request_id for e in queued]))
         return hooks
 
     @cached_property
@@ -136,6 +140,22 @@ class Services:
     def inbox(self) -> TrackingInbox:
         return TrackingInbox(self.engine, self.sessions, self.clock, self.tracking_parsers,
                              on_accepted=self.drain_requests)
+
+    @cached_property
+    def shiprocket_api(self) -> Optional[ShiprocketApi]:
+        """The Shiprocket API user, or None without credentials (requests are then recorded as not sent)."""
+        s = self.settings
+        if not (s.shiprocket_api_email and s.shiprocket_api_password):
+            return None
+        return ShiprocketApi(s.shiprocket_api_base_url, s.shiprocket_api_email, s.shiprocket_api_password, self.redis)
+
+    @cached_property
+    def courier_outbox(self) -> CourierOutbox:
+        return CourierOutbox(self.sessions, self.clock, self.shiprocket_api, self.sender, self.escalations)
+
+    @cached_property
+    def courier_jobs(self) -> CourierJobs:
+        return CourierJobs(self.courier_outbox, self.jobs)
 
     @cached_property
     def replies(self) -> NotificationReplies:

@@ -13,6 +13,7 @@ from rq import SimpleWorker
 from rq.serializers import resolve_serializer
 
 from bot import jobs as whatsapp_jobs
+from couriers import jobs as courier_jobs
 from messaging import jobs as notify_jobs
 from orderline import losses
 from wiring.jobs import SERIALIZER
@@ -104,6 +105,14 @@ def check_waiting_escalations() -> int:
     return whatsapp_jobs.check_waiting_escalations(services().whatsapp)
 
 
-JOBS = frozenset({"deliver_message", "process_notification", "send_notifications", "drain_inbox", "purge_inbox",
+def send_courier_request(request_id: int) -> str:
+    return courier_jobs.send_courier_request(services().courier_jobs, request_id)
+
+
+def sweep_courier_requests() -> int:
+    return courier_jobs.sweep_courier_requests(services().courier_jobs)
+
+
+JOBS = frozenset({"send_courier_request", "sweep_courier_requests", "deliver_message", "process_notification", "send_notifications", "drain_inbox", "purge_inbox",
                   "dispatch_due", "scan_delays", "finish_turn", "resume_assistant",
                   "check_waiting_escalations", "escalate_losses"})

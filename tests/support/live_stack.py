@@ -31,6 +31,7 @@ from orderline.demo import demo_orders
 from orderline.importer import import_orders
 from bot.rasa_client import CHANNEL_PATH, signed_turn
 from orderline.settings import ROOT, Settings
+from tests.support.fake_shiprocket import EMAIL as SHIPROCKET_EMAIL, PASSWORD as SHIPROCKET_PASSWORD, FakeShiprocket
 from tests.support.fake_twilio import FakeTwilio
 from tests.support.redis_db import redis_parts_yml
 from tests.support.stores import SHOPIFY_SECRET, WOO_SECRET
@@ -79,6 +80,7 @@ class LiveStack:
     workdir: Path
     tracker_url: str  # Rasa's SQL tracker store, as tools/tracker_env.py places it beside the app's DB
     procs: list[subprocess.Popen] = field(default_factory=list)
+    shiprocket: Optional[FakeShiprocket] = None  # the Shiprocket API the courier requests go to
     rasa_command: list[str] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
     _server: Any = None
@@ -128,6 +130,8 @@ class LiveStack:
         if self._server is not None:
             self._server.shutdown()
         self.fake.stop()
+        if self.shiprocket is not None:
+            self.shiprocket.stop()
         self.services.engine.dispose()
 
 
@@ -144,6 +148,8 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
     upgrade_schema(db_url)
     fake = FakeTwilio(TWILIO_SID, TWILIO_TOKEN)
     fake.start()
+    shiprocket = FakeShiprocket()
+    shiprocket.start()
     app_port, rasa_port, actions_port = free_port(), free_port(), free_port()
     settings = Settings(
         database_url=db_url, redis_url=redis_url,
@@ -156,6 +162,8 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
         twilio_api_base_url=fake.base_url, public_base_url=PUBLIC_BASE_URL,
         shiprocket_webhook_token="live-sr-" + uuid.uuid4().hex[:8], secret_key="live-secret",
         shopify_webhook_secret=SHOPIFY_SECRET, woocommerce_webhook_secret=WOO_SECRET,
+        shiprocket_api_base_url=shiprocket.base_url, shiprocket_api_email=SHIPROCKET_EMAIL,
+        shiprocket_api_password=SHIPROCKET_PASSWORD,
         rasa_timeout=30.0, orderline_env="development")  # a cold Rasa on a busy machine; the holding path has its own tests
     services = Services.build(settings, Clock())
     services.redis.flushdb()
@@ -177,7 +185,7 @@ def start_live_stack(redis_url: str, log_dir: Optional[Path] = None, outbox: boo
         + redis_parts_yml("lock_store", redis_url, f"live{workdir.name[-6:]}"))
     base_env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     stack = LiveStack(settings, services, app, f"http://127.0.0.1:{app_port}", settings.rasa_url,
-                      f"http://127.0.0.1:{actions_port}", fake, workdir, tracker_url, _server=server,
+                      f"http://127.0.0.1:{actions_port}", fake, workdir, tracker_url, _server=server, shiprocket=shiprocket,
                       env={**base_env, **rasa_side_env(settings, "rasa")},
                       rasa_command=[str(RASA_PYTHON), "-m", "rasa_gate.serve", "--enable-api", "--port", str(rasa_port),
                                     "--model", str(MODEL), "--endpoints", str(endpoints)])
