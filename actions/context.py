@@ -162,7 +162,7 @@ TRANSIENT_SLOTS = (
     "awaiting", "pending_action", "pending_order_id", "order_choices", "order_id",
     "phone_last4", "pincode", "handoff_reason", "handoff_note", "address_mode",
     "address_line1", "address_line2", "address_city", "address_pincode", "address_confirmed",
-    "delivery_date", "delivery_slot", "reschedule_mode", "return_reason", "requested_slot",
+    "delivery_date", "delivery_slot", "reschedule_mode", "return_reason", "requested_slot", "code_order_ids",
 )
 
 

@@ -46,7 +46,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     twilio_auth.configure(app, settings.twilio_auth_token, settings.public_base_url)
 
     install(app, health.bp, HealthDeps(svc.engine, svc.redis, svc.rasa.status, settings.api_token))
-    install(app, api.bp, ApiDeps(settings.api_token, svc.orders, svc.order_reads, svc.escalations, svc.clock))
+    install(app, api.bp, ApiDeps(settings.api_token, svc.orders, svc.order_reads, svc.escalations, svc.clock,
+                                   svc.ownership, svc.codes))
     install(app, shiprocket.bp, CourierWebhookDeps(settings.shiprocket_webhook_token, svc.inbox))
     install(app, whatsapp.bp, svc.whatsapp)
     install(app, message_status.bp, svc.sender)
@@ -54,7 +55,7 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
                                          svc.sender, svc.notifier, svc.handback, svc.redis, svc.engine))
     install(app, ivr.bp, Collaborators(svc.orders, svc.conversations, svc.escalations, svc.rasa, svc.handback, svc.sender,
                                        SessionStore(svc.redis), svc.clock, voice_config(settings),
-                                       partial(remember_language, svc.sessions)))
+                                       partial(remember_language, svc.sessions), svc.ownership, svc.codes))
     install(app, sim.bp, SimDeps(settings, svc.sessions, svc.clock, svc.orders, svc.conversations, svc.redis,
                                  partial(routing.offered_buttons, svc.redis)))
     cli.register(app, svc)
