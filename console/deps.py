@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any, Callable, Optional, Protocol
 
 import redis
 from sqlalchemy import Engine
@@ -36,6 +37,8 @@ class ConsoleDeps:
     handback: HandBack
     redis: redis.Redis
     engine: Engine  # the dashboard's read-only reports
+    # When strangers may try to prove an order again (None: not locked); `OwnershipGuard.locked_until`.
+    ownership_locked_until: Callable[[str], Optional[datetime]] = lambda _ref: None
 
 
 def deps() -> ConsoleDeps:

@@ -52,7 +52,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     install(app, whatsapp.bp, svc.whatsapp)
     install(app, message_status.bp, svc.sender)
     install(app, console.bp, ConsoleDeps(svc.sessions, svc.clock, svc.escalations, svc.conversations, svc.orders,
-                                         svc.sender, svc.notifier, svc.handback, svc.redis, svc.engine))
+                                         svc.sender, svc.notifier, svc.handback, svc.redis, svc.engine,
+                                         svc.ownership.locked_until))
     install(app, ivr.bp, Collaborators(svc.orders, svc.conversations, svc.escalations, svc.rasa, svc.handback, svc.sender,
                                        SessionStore(svc.redis), svc.clock, voice_config(settings),
                                        partial(remember_language, svc.sessions), svc.ownership, svc.codes))
