@@ -31,9 +31,9 @@ from typing import Any, Callable, Optional
 import redis
 
 from orderline.clock import Clock
-from orderline.errors import InvalidInput, OrderNotFound
+from orderline.errors import InvalidInput, OrderNotFound, SeveralProofs
 from orderline.models import Order
-from orderline.orders import OrderService
+from orderline.orders import OrderService, order_digits
 from orderline.ports import SendResult, Template
 
 ORDER_FAILURES = 5  # wrong proofs for one order, from anyone but its own number, before it locks
@@ -64,12 +64,19 @@ def proves_ownership(order: Optional[Order], proof: str) -> bool:
 
 
 def proof_from(data: Any) -> tuple[str, str]:
-    """The `proof` and `sender` of an API body; InvalidInput for anything else, lists included."""
+    """The `proof` and `sender` of an API body.
+
+    Raises:
+        SeveralProofs: a list of candidates (in `proof` or the old `proofs`): nothing is compared.
+        InvalidInput: anything else that is not one short string and a sender.
+    """
     body = data if isinstance(data, dict) else {}
     proof, sender = body.get("proof"), body.get("sender")
+    if "proofs" in body or isinstance(proof, (list, tuple, dict)):
+        raise SeveralProofs("send exactly one candidate answer in `proof`; lists of guesses are refused")
     fields: dict[str, str] = {}
-    if "proofs" in body or not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH:
-        fields["proof"] = "exactly one candidate answer (text), not a list"
+    if not isinstance(proof, str) or len(proof) > MAX_PROOF_LENGTH:
+        fields["proof"] = "exactly one candidate answer (text)"
     if not isinstance(sender, str) or not 0 < len(sender) <= 64:
         fields["sender"] = "who is asking: the WhatsApp number or caller ID (text)"
     if fields:
@@ -78,8 +85,12 @@ def proof_from(data: Any) -> tuple[str, str]:
 
 
 def order_key(ref: str) -> str:
-    """One counter per reference as typed, normalised, whether or not an order has it."""
-    return re.sub(r"[^A-Z0-9]", "", ref.upper())[:40] or "-"
+    """One counter per order number, whether or not an order has it: every spelling the API accepts
+    for one order ('OL-100234', 'ol100234', '100234') shares it, so respelling buys no tries."""
+    try:
+        return order_digits(ref)
+    except OrderNotFound:
+        return "-"
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ from datetime import timedelta
 import pytest
 
 from orderline.clock import Clock
-from orderline.errors import InvalidInput, OrderNotFound
+from orderline.errors import InvalidInput, OrderNotFound, SeveralProofs
 from orderline.ownership import (
-    ASKER_FAILURES, CODE_TRIES, ORDER_FAILURES, OneTimeCodes, OwnershipGuard, code_from, proof_from, proves_ownership)
+    ASKER_FAILURES, CODE_TRIES, ORDER_FAILURES, OneTimeCodes, code_from, order_key, proof_from, proves_ownership)
 from orderline.ports import SendResult
 from tests.support.values import NOW
 
@@ -37,9 +37,12 @@ def test_anything_else_does_not(order):
 
 def test_an_api_body_holds_exactly_one_candidate_and_the_sender():
     assert proof_from({"proof": "0001", "sender": "+919800000001"}) == ("0001", "+919800000001")
-    for bad in ({}, {"proof": ["0001"], "sender": "x"}, {"proofs": ["0001", "0002"], "sender": "x"},
-                {"proof": "0001", "proofs": ["0002"], "sender": "x"}, {"proof": 1, "sender": "x"},
-                {"proof": "x" * 21, "sender": "x"}, {"proof": "0001"}, {"proof": "0001", "sender": ""}, ["0001"]):
+    for several in ({"proof": ["0001"], "sender": "x"}, {"proofs": ["0001", "0002"], "sender": "x"},
+                    {"proof": "0001", "proofs": ["0002"], "sender": "x"}):
+        with pytest.raises(SeveralProofs):
+            proof_from(several)
+    for bad in ({}, {"proof": 1, "sender": "x"}, {"proof": "x" * 21, "sender": "x"}, {"proof": "0001"},
+                {"proof": "0001", "sender": ""}, ["0001"]):
         with pytest.raises(InvalidInput):
             proof_from(bad)
 
@@ -52,8 +55,15 @@ def test_five_failures_lock_an_order_for_everyone_but_its_own_number(services, o
     # A sender with no failures of their own and the right answer: refused, nothing compared.
     verdict = guard.verify(order.order_id, order.customer.phone[-4:], "+919811111111")
     assert verdict.matched is False and verdict.refused is True
-    ttl = services.redis.ttl(f"ownership:fail:order:{order.order_id.replace('-', '')}")
+    ttl = services.redis.ttl(f"ownership:fail:order:{order_key(order.order_id)}")
     assert 0 < ttl <= 24 * 3600
+
+
+def test_respelling_the_order_number_buys_no_tries(services, order):
+    digits = order.order_id.split("-")[-1]
+    for n, ref in enumerate((order.order_id, digits, order.order_id.lower(), f"0{digits}", order.order_id.replace("-", ""))):
+        services.ownership.verify(ref, wrong_last4(order), f"+9198000001{n:02d}")
+    assert services.ownership.verify(digits, order.customer.phone[-4:], "+919800000200").refused
 
 
 def test_a_sender_is_refused_across_orders_after_three_failures(services, demo):
