@@ -176,7 +176,7 @@ def one_proof(tracker: Tracker) -> Optional[str]:
 
 def asker(tracker: Tracker) -> str:
     """Who the order service counts failures against: the sender's number, else the conversation."""
-    return tracker.get_slot("phone") or f"conversation:{tracker.sender_id}"
+    return (tracker.get_slot("phone") or f"conversation:{tracker.sender_id}")[:64]
 
 
 def picked_choice(tracker: Tracker, choices: List[str]) -> Optional[str]:
@@ -279,24 +279,31 @@ def one_code(tracker: Tracker) -> Optional[str]:
 
 async def check_change_code(client: OrderServiceClient, dispatcher: CollectingDispatcher,
                             tracker: Tracker) -> Resolution:
-    """Checks the code for `active_order_id`; the order once it matches, else a retry or a way out."""
+    """Checks the code for `active_order_id`; the order once it matches, else a retry or a way out.
+
+    A message with several 6-digit numbers is one wrong try: they are never tried one by one.
+    """
     order_id = tracker.get_slot("active_order_id")
     code = one_code(tracker)
+    # The NLU may have read the code as an order number or a pincode: it is neither.
+    clear = [SlotSet("phone_last4", None), SlotSet("pincode", None), SlotSet("order_id", None)]
     if not order_id:
-        return Resolution(None, [SlotSet("awaiting", None)])
+        return Resolution(None, clear + [SlotSet("awaiting", None)])
     result = await client.check_code(order_id, code or "")
     if result.outcome is Outcome.UNAVAILABLE:
-        return Resolution(None, await service_down(client, dispatcher, tracker, f"one-time code for {order_id}"))
+        return Resolution(None, clear + await service_down(
+            client, dispatcher, tracker, f"one-time code for {order_id}"))
     if result.ok:
         result = await client.get_order(order_id)
         if result.ok:
             confirmed = list(tracker.get_slot("code_order_ids") or []) + [order_id]
-            return Resolution(result.order, [SlotSet("code_order_ids", confirmed), SlotSet("awaiting", None)])
-        return Resolution(None, await service_down(client, dispatcher, tracker, f"order {order_id} after its code"))
+            return Resolution(result.order, clear + [SlotSet("code_order_ids", confirmed), SlotSet("awaiting", None)])
+        return Resolution(None, clear + await service_down(
+            client, dispatcher, tracker, f"order {order_id} after its code"))
     tries_left = int(result.fields.get("tries_left") or 0)
     if tries_left <= 0:
         dispatcher.utter_message(response="utter_change_code_failed")
-        return Resolution(None, [SlotSet("pending_action", None)] + offer_person(
+        return Resolution(None, clear + [SlotSet("pending_action", None)] + offer_person(
             "general", f"one-time code for a change to {order_id} failed (3 wrong tries or expired)"))
     dispatcher.utter_message(response="utter_change_code_wrong", tries_left=tries_left)
-    return Resolution(None, [])
+    return Resolution(None, clear)
