@@ -155,23 +155,26 @@ async def resolve_order(
     )
 
 
-def proofs_in(tracker: Tracker) -> List[str]:
-    """Every distinct 4- or 6-digit candidate in the latest message, from entities and raw text."""
-    found: List[str] = []
-    for slot in ("phone_last4", "pincode", "order_id"):
-        value = tracker.get_slot(slot)
-        values = value if isinstance(value, list) else [value]
-        found.extend(re.sub(r"\D", "", str(v)) for v in values if v)
-    text = (tracker.latest_message or {}).get("text") or ""
-    if not text.startswith("/"):
-        found.extend(re.findall(r"(?<!\d)(\d{4}|\d{6})(?!\d)", re.sub(r"(?<=\d)[\s-](?=\d)", "", text)))
-    return [p for p in dict.fromkeys(found) if len(p) in (4, 6)]
+def numbers_in(text: str) -> List[str]:
+    """The numbers of 4 digits or more in `text`; digits split by single spaces or hyphens are one
+    number ("56 00 34"), so "0001 0002 0003" is one 12-digit number, never three answers."""
+    return [n for n in re.findall(r"\d+", re.sub(r"(?<=\d)[\s-](?=\d)", "", text)) if len(n) >= 4]
 
 
 def one_proof(tracker: Tracker) -> Optional[str]:
-    """The one candidate answer in the latest message; None when it holds none or several."""
-    found = proofs_in(tracker)
-    return found[0] if len(found) == 1 else None
+    """The one candidate answer in the latest message: exactly one 4- or 6-digit number. None when
+    the message holds none, several, or a longer run of digits that could hide several guesses.
+
+    The text decides (entities the NLU picked out of a list of guesses must not choose one); a
+    button payload ("/inform{...}") has only its entities.
+    """
+    text = (tracker.latest_message or {}).get("text") or ""
+    if text.startswith("/"):
+        found = [re.sub(r"\D", "", str(tracker.get_slot(s) or "")) for s in ("phone_last4", "pincode")]
+        numbers = [n for n in dict.fromkeys(found) if n]
+    else:
+        numbers = numbers_in(text)
+    return numbers[0] if len(numbers) == 1 and len(numbers[0]) in (4, 6) else None
 
 
 def asker(tracker: Tracker) -> str:
@@ -272,9 +275,8 @@ async def ask_change_code(client: OrderServiceClient, dispatcher: CollectingDisp
 
 def one_code(tracker: Tracker) -> Optional[str]:
     """The one 6-digit number in the latest message; None when it holds none or several."""
-    text = (tracker.latest_message or {}).get("text") or ""
-    found = list(dict.fromkeys(re.findall(r"(?<!\d)\d{6}(?!\d)", re.sub(r"(?<=\d)[\s-](?=\d)", "", text))))
-    return found[0] if len(found) == 1 else None
+    numbers = numbers_in((tracker.latest_message or {}).get("text") or "")
+    return numbers[0] if len(numbers) == 1 and len(numbers[0]) == 6 else None
 
 
 async def check_change_code(client: OrderServiceClient, dispatcher: CollectingDispatcher,
