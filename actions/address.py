@@ -13,6 +13,7 @@ from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderAction, OrderTaskAction
 from actions.context import request_proof
 from actions.formatting import Ctx, address_text, buttons, courier_name, order_ref, refusal
+from actions.identity import ask_change_code, code_required
 from actions.pending import PatientForm, stopped
 from actions.routes import offer_person, service_down
 
@@ -62,6 +63,9 @@ class ActionStartAddressChange(OrderTaskAction):
     async def handle(self, order: Order, ctx: Ctx, dispatcher: CollectingDispatcher,
                      tracker: Tracker) -> List[EventType]:
         ref = order_ref(order.shown_id, ctx)
+        if order.allowed.change_address or order.status == "delivery_failed":
+            if code_required(order, tracker):
+                return await ask_change_code(self.client, dispatcher, tracker, order, self.name())
         if order.allowed.change_address:
             dispatcher.utter_message(response="utter_address_change_start", order_ref=ref)
             return open_address_form(mode="update")

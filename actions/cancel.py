@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderTaskAction
 from actions.formatting import Ctx, buttons, courier_name, items_summary, money, order_ref, refusal
+from actions.identity import ask_change_code, code_required
 from actions.routes import offer_person, service_down
 
 IN_FLIGHT = ("shipped", "in_transit", "out_for_delivery", "delivery_failed")
@@ -29,6 +30,8 @@ class ActionStartCancel(OrderTaskAction):
                      tracker: Tracker) -> List[EventType]:
         ref = order_ref(order.shown_id, ctx)
         if order.allowed.cancel:
+            if code_required(order, tracker):
+                return await ask_change_code(self.client, dispatcher, tracker, order, self.name())
             dispatcher.utter_message(
                 response="utter_confirm_cancel", order_ref=ref, items=items_summary(order),
                 amount=money(order.amount, ctx),

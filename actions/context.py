@@ -163,6 +163,7 @@ TRANSIENT_SLOTS = (
     "phone_last4", "pincode", "handoff_reason", "handoff_note", "address_mode",
     "address_line1", "address_line2", "address_city", "address_pincode", "address_confirmed",
     "delivery_date", "delivery_slot", "reschedule_mode", "return_reason", "requested_slot", "question_misses",
+    "code_order_ids",
 )
 
 

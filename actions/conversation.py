@@ -15,7 +15,7 @@ from actions.address import ActionStartAddressChange, clear_address, open_addres
 from actions.base import OrderAction, OrderTaskAction
 from actions.cancel import ActionStartCancel, cancel_order
 from actions.formatting import normalise_order_id
-from actions.identity import DEFAULT_TASK, picked_choice, verify_ownership
+from actions.identity import DEFAULT_TASK, check_change_code, picked_choice, verify_ownership
 from actions.payments import ActionPaymentStatus, ActionRefundStatus
 from actions.pending import REASK, YES_NO, answered, miss_awaiting
 from actions.reschedule import ActionStartReschedule
@@ -58,6 +58,12 @@ class ActionHandleInform(OrderAction):
             if proven.order is None:
                 return proven.events
             return await self.resume(resume, proven.events, dispatcher, tracker, domain)
+
+        if awaiting == "change_code":
+            confirmed = await check_change_code(self.client, dispatcher, tracker)
+            if confirmed.order is None:
+                return confirmed.events
+            return await self.resume(resume, confirmed.events, dispatcher, tracker, domain)
 
         if awaiting == "order_choice":
             picked = picked_choice(tracker, tracker.get_slot("order_choices") or [])
@@ -138,7 +144,7 @@ class ActionHandleFallback(OrderAction):
                   domain: Dict[Text, Any]) -> List[EventType]:
         text = (tracker.latest_message or {}).get("text") or ""
         awaiting = tracker.get_slot("awaiting")
-        if awaiting in ("order_id", "order_choice", "ownership") and (
+        if awaiting in ("order_id", "order_choice", "ownership", "change_code") and (
             re.search(r"\d", text) or awaiting == "order_choice"
         ):
             return await ActionHandleInform(self.client).run(dispatcher, tracker, domain)

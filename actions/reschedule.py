@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.api.orders import Order, OrderServiceClient, Outcome
 from actions.base import OrderAction, OrderTaskAction
 from actions.context import request_proof
+from actions.identity import ask_change_code, code_required
 from actions.dates import date_in_sentence, parse_date, today_ist
 from actions.formatting import Ctx, buttons, courier_name, order_ref, refusal, when
 from actions.pending import PatientForm, stopped
@@ -96,6 +97,8 @@ class ActionStartReschedule(OrderTaskAction):
             dispatcher.utter_message(response="utter_reschedule_refused", order_ref=ref,
                                      reason=refusal(order.status, ctx))
             return _clear() + offer_person("delivery", f"wants to reschedule {order.order_id} ({order.status})")
+        if code_required(order, tracker):
+            return await ask_change_code(self.client, dispatcher, tracker, order, self.name())
         return await open_reschedule_form(self.client, dispatcher, tracker, mode, ref)
 class ValidateRescheduleForm(PatientForm):
     """Turns 'kal shaam' into a date and a slot; the service judges the range."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable, Optional, Protocol
 
 import redis
@@ -45,6 +46,8 @@ class ConsoleDeps:
     canned_replies: Callable[[], list[Any]]  # the seller's file, read again each time (console.canned)
     courier_requests: CourierOutbox  # what the courier was asked, and its answers
     reply_template: Optional[str] = None  # Content SID of TWILIO_TEMPLATE_AGENT_REPLY
+    # When strangers may try to prove an order again (None: not locked); `OwnershipGuard.locked_until`.
+    ownership_locked_until: Callable[[str], Optional[datetime]] = lambda _ref: None
 
 
 def deps() -> ConsoleDeps:

@@ -1,7 +1,11 @@
 """Read models for the console pages: the queue and one conversation with its order."""
 from __future__ import annotations
 
+import logging
+from datetime import datetime
 from typing import Any, Optional
+
+import redis
 
 from console.actions import latest_escalation
 from orderline.errors import OrderNotFound
@@ -10,6 +14,8 @@ from orderline.models import Order
 from orderline.present import order_dict
 from console.deps import ConsoleDeps
 from orderline.rules import window_until
+
+log = logging.getLogger(__name__)
 
 
 def queue_items(svc: ConsoleDeps, reason: Optional[str] = None) -> list[EscalationRecord]:
@@ -50,4 +56,19 @@ def conversation_context(svc: ConsoleDeps, phone: str, order_ref: Optional[str] 
         "transcript": svc.conversations.transcript(phone),
         "order": order_dict(order, svc.clock) if order else None,
         "order_ids": [o.order_id for o in orders],
+        "ownership_locks": ownership_locks(svc, [esc["order_id"] if esc else None, order.order_id if order else None]),
     }
+
+
+def ownership_locks(svc: ConsoleDeps, refs: list[Optional[str]]) -> dict[str, datetime]:
+    """The orders among `refs` that strangers may not try to prove now, and until when."""
+    locks: dict[str, datetime] = {}
+    for ref in dict.fromkeys(r for r in refs if r):
+        try:
+            until = svc.ownership_locked_until(ref)
+        except redis.RedisError:
+            log.warning("ownership lock of %s unknown: Redis unavailable", ref, exc_info=True)
+            continue
+        if until is not None:
+            locks[ref] = until.astimezone(svc.clock.tz)
+    return locks

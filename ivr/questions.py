@@ -35,6 +35,10 @@ def _verify_question(s: CallSession, level: int, lines: tuple[Line, ...], _: dat
     return Ask(Menu.VERIFY, s.language, lines, t(s.language, "verify_short" if level else "verify"))
 
 
+def _code_question(s: CallSession, level: int, lines: tuple[Line, ...], _: date) -> Ask:
+    return Ask(Menu.CODE, s.language, lines, t(s.language, "code_short" if level else "code"))
+
+
 def _reschedule_question(s: CallSession, level: int, lines: tuple[Line, ...], today: date) -> Ask:
     lang = s.language
     options = [t(lang, "reschedule_option", day=say_date(d, today, lang), digit=i)
@@ -58,6 +62,7 @@ QUESTIONS: dict[Menu, Callable[[CallSession, int, tuple[Line, ...], date], Ask]]
     Menu.ORDER: _order_question,
     Menu.CONFIRM: _confirm_question,
     Menu.VERIFY: _verify_question,
+    Menu.CODE: _code_question,
     Menu.RESCHEDULE: _reschedule_question,
     Menu.RESCHEDULE_CONFIRM: _reschedule_confirm_question,
     Menu.AFTER_HOURS: _after_hours_question,

@@ -14,6 +14,7 @@ KEYPADS: dict[Menu, tuple[str, Optional[int]]] = {
     Menu.ORDER: (f"{URL}/order", None),
     Menu.CONFIRM: (f"{URL}/order/confirm", 1),
     Menu.VERIFY: (f"{URL}/order/verify", None),
+    Menu.CODE: (f"{URL}/order/code", None),
     Menu.RESCHEDULE: (f"{URL}/reschedule", 1),
     Menu.RESCHEDULE_CONFIRM: (f"{URL}/reschedule/confirm", 1),
     Menu.AFTER_HOURS: (f"{URL}/callback", 1),

@@ -28,17 +28,17 @@ from ivr.render import render
 from ivr.session import CallSession, Menu, SessionStore
 from ivr.step import call_ended, left_queue, on_hold, step, wants
 from ivr.turn import (
-    AddressChangeSent, Arrived, AskAssistant, AssistantAnswered, AssistantDown, Effect, Escalate, Event, Facts,
-    Gathered, LeftQueue, Prompt, RecordInput, RecordNote, RememberLanguage, Request, Reschedule, RescheduleDayGone,
-    Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, Silence)
+    AddressChangeSent, Arrived, AskAssistant, AssistantAnswered, AssistantDown, CodeSent, Effect, Escalate, Event,
+    Facts, Gathered, LeftQueue, Prompt, RecordInput, RecordNote, RememberLanguage, Request, Reschedule,
+    RescheduleDayGone, Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, SendCode, Silence)
 from orderline.clock import Clock
 from orderline.conversations import ConversationStore
 from orderline.errors import DomainError, InvalidInput, OrderNotFound, RescheduleNotAllowed
-from orderline import ownership
 from orderline.escalations import EscalationService, OpenEscalation
 from orderline.handback import HandBack
 from orderline.models import Order
 from orderline.orders import OrderService
+from orderline.ownership import OneTimeCodes, OwnershipGuard
 from orderline.phones import InvalidPhone, normalise_phone
 from orderline.ports import Assistant, AssistantUnavailable, Messenger, Template
 from orderline.present import order_dict
@@ -46,6 +46,10 @@ from orderline.present import order_dict
 log = logging.getLogger(__name__)
 ASSISTANT_TIMEOUT = 8.0  # seconds; a caller hears silence meanwhile
 MAX_REQUESTS = 3  # per turn; a flow that keeps asking is a bug
+# Twilio's StirVerstat for a caller ID the carrier fully vouches for (STIR/SHAKEN attestation A).
+# Only then does the caller ID count as identity for changes; anything else (B, C, failed, absent)
+# reads order status only, and a change needs the one-time code.
+ATTESTED = "TN-Validation-Passed-A"
 # Writes whose failure the caller cannot hear: logged, and the call goes on.
 TOLERATED = (SQLAlchemyError, DomainError)
 
@@ -65,6 +69,8 @@ class Collaborators:
     config: VoiceConfig
     remember_language: Callable[[str, str], object]  # (phone, language)
     agent_gate: AgentGate  # the agent line's allow-list and PIN, with wrong PINs counted in Redis
+    ownership: OwnershipGuard  # one proof at a time, failures counted per order and per caller
+    codes: OneTimeCodes  # one-time codes for changes, sent to the order's WhatsApp number
 
 
 def caller_phone(raw: str) -> Optional[str]:
@@ -74,20 +80,15 @@ def caller_phone(raw: str) -> Optional[str]:
         return None
 
 
-def proves_ownership(order: Order, caller_phone: Optional[str] = None, digits: str = "") -> bool:
-    """The caller ID is the order's phone, or `digits` prove ownership by the core's rule."""
-    if caller_phone and order.customer.phone == caller_phone:
-        return True
-    return ownership.proves_ownership(order, [digits]) if digits else False
-
-
 class CallRunner:
     def __init__(self, collaborators: Collaborators) -> None:
         self.c = collaborators
 
     # -- Twilio's requests -------------------------------------------------------------------
-    def incoming(self, call_sid: str, caller: str) -> str:
-        return self._play(CallSession(call_sid=call_sid, phone=caller_phone(caller)), Arrived())
+    def incoming(self, call_sid: str, caller: str, verstat: str = "") -> str:
+        """A new call; `verstat` is Twilio's StirVerstat for the caller ID (empty when absent)."""
+        session = CallSession(call_sid=call_sid, phone=caller_phone(caller), attested=verstat == ATTESTED)
+        return self._play(session, Arrived())
 
     def gathered(self, call_sid: str, at: Menu, digits: str, speech: str = "", caller: str = "") -> str:
         """The caller's keys or speech: redacted here, once, before the session log, the transcript,
@@ -170,10 +171,19 @@ class CallRunner:
         if want.caller_orders and session.phone:
             caller_orders = tuple(order_dict(o, self.c.clock) for o in self.c.orders.for_phone(session.phone))
         order = self._find(want.order) if want.order else None
-        proved = order is not None and proves_ownership(
-            order, session.phone if want.proof_by_caller_id else None, want.proof_digits or "")
+        proved = refused = code_matched = False
+        tries_left = 0
+        if want.proof_by_caller_id:
+            proved = order is not None and bool(session.phone) and order.customer.phone == session.phone
+        elif want.proof_digits and want.order:
+            verdict = self.c.ownership.verify(want.order, want.proof_digits, session.phone or "withheld")
+            proved, refused = verdict.matched, verdict.refused
+        if want.code and order is not None:
+            check = self.c.codes.check(order.order_id, want.code)
+            code_matched, tries_left = check.matched, check.tries_left
         return Facts(today=now.date(), in_hours=self.c.config.hours.is_open(now), caller_orders=caller_orders,
-                     order=order_dict(order, self.c.clock) if order is not None else None, owner_proved=proved)
+                     order=order_dict(order, self.c.clock) if order is not None else None, owner_proved=proved,
+                     proof_refused=refused, code_matched=code_matched, code_tries_left=tries_left)
 
     def _find(self, ref: str) -> Optional[Order]:
         try:
@@ -220,6 +230,8 @@ class CallRunner:
                         if self.c.config.address_template_sid else None)
             result = self.c.sender.send(request.phone, request.text, author="ivr", template=template)
             return AddressChangeSent(request.order_id, result.status)
+        if isinstance(request, SendCode):
+            return CodeSent(request.order_id, self.c.codes.send(request.order_id, "phone").status)
         if isinstance(request, Reschedule):
             return self._reschedule(request)
         raise TypeError(f"not a request: {request!r}")
@@ -235,7 +247,9 @@ class CallRunner:
         try:
             replies = self.c.handback.ask(request.phone or "", request.speech, timeout=ASSISTANT_TIMEOUT,
                                           metadata={"channel": "voice", "phone": request.phone or "",
-                                                    "language": request.language}, sender=request.sender)
+                                                    "language": request.language,
+                                                    "caller_attested": session.attested},
+                                          sender=request.sender)
         except AssistantUnavailable as exc:
             log.warning("assistant unavailable on call %s: %s", session.call_sid, exc)
             return AssistantDown()

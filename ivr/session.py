@@ -23,6 +23,7 @@ class Menu(StrEnum):
     ORDER = "order"  # key in an order number
     CONFIRM = "confirm"  # confirm the number read back
     VERIFY = "verify"  # prove the order: its phone's last 4 digits or its pincode
+    CODE = "code"  # key in the one-time code sent to the order's WhatsApp number, before a change
     RESCHEDULE = "reschedule"  # pick one of the offered days
     RESCHEDULE_CONFIRM = "reschedule_confirm"
     AFTER_HOURS = "after_hours"  # 1 for a call back, anything else waits for a person
@@ -34,6 +35,7 @@ class Menu(StrEnum):
 class CallSession:
     call_sid: str
     phone: Optional[str] = None  # caller ID in E.164; None when withheld or unparseable
+    attested: bool = False  # the carrier vouched for the caller ID (STIR/SHAKEN A): it may make changes
     language: str = "en"
     customer_name: Optional[str] = None  # set only when the caller ID matches a customer
     order_id: Optional[str] = None  # the order under discussion, verified as the caller's
@@ -43,6 +45,7 @@ class CallSession:
     attempts: int = 0  # silent or unmatched turns at this menu position
     order_tries: int = 0
     verify_tries: int = 0
+    code_orders: tuple[str, ...] = ()  # orders whose one-time code the caller keyed in on this call
     reschedule_days: tuple[str, ...] = ()  # ISO dates offered, in the order of their keys
     reschedule_day: Optional[str] = None
     escalation_id: Optional[int] = None
@@ -68,7 +71,7 @@ class CallSession:
         data = {k: v for k, v in data.items() if k in known}
         # A position this code no longer knows falls back to the main menu, as it always did.
         data["menu"] = Menu(data["menu"]) if data.get("menu") in {m.value for m in Menu} else Menu.MAIN
-        for name in ("reschedule_days", "log"):
+        for name in ("reschedule_days", "log", "code_orders"):
             data[name] = tuple(data.get(name) or ())
         return cls(**data)
 

@@ -2,6 +2,10 @@
 
 Only verified facts are spoken: an order is discussed once the caller ID owns it, or the
 caller proved it with the order phone's last 4 digits or its pincode (`Facts.owner_proved`).
+Until then an order number that names no order is treated exactly like someone else's order.
+A change (address, reschedule) also needs the caller ID to be the order's phone *and* attested
+by the carrier (`CallSession.attested`); otherwise the order's one-time code, sent to its
+WhatsApp number, keyed in here (`Menu.CODE`).
 Where the flow needs the world to act first (the assistant, a WhatsApp message, a reschedule),
 the turn carries a request instead of a prompt, and its answer is the next event.
 """
@@ -15,12 +19,12 @@ from typing import Callable, Optional, Sequence
 from ivr.prompts import lang_of, reason_words, t
 from ivr.questions import QUESTIONS, question
 from ivr.session import CallSession, Menu
-from ivr.speech import order_ref, payment_sentences, say_date, speakable, spell_out, status_sentence
+from ivr.speech import order_ref, payment_sentences, say_date, speakable, status_sentence
 from ivr.turn import (
-    AddressChangeSent, Arrived, Ask, AskAssistant, AssistantAnswered, AssistantDown, Effect, Enqueue, Escalate, Event,
-    Facts, Gathered, Goodbye, Hold, LeftQueue, OrderFacts, RecordInput, RecordNote, RememberLanguage, Reschedule,
-    RescheduleDayGone, Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, Silence, Turn, Wants,
-    voice_sender)
+    AddressChangeSent, Arrived, Ask, AskAssistant, AssistantAnswered, AssistantDown, CodeSent, Effect, Enqueue, Escalate,
+    Event, Facts, Gathered, Goodbye, Hold, LeftQueue, OrderFacts, RecordInput, RecordNote, RememberLanguage, Reschedule,
+    RescheduleDayGone, Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, SendCode, Silence, Turn,
+    Wants, voice_sender)
 from ivr.twiml import Line
 from orderline import escalations, rules
 
@@ -60,6 +64,8 @@ def wants(session: CallSession, event: Event) -> Wants:
         return Wants(order=session.pending_order, proof_by_caller_id=True)
     if event.at is Menu.VERIFY and _digits(event.digits) and session.pending_order:
         return Wants(order=session.pending_order, proof_digits=_digits(event.digits))
+    if event.at is Menu.CODE and _digits(event.digits) and session.order_id:
+        return Wants(order=session.order_id, code=_digits(event.digits))
     return Wants()
 
 
@@ -126,15 +132,9 @@ def _confirm(s: CallSession, e: Gathered, f: Facts) -> Turn:
     if e.digits[:1] != "1" or not s.pending_order:
         return _unmatched(s, f)
     s, heard = _heard(s, "[pressed 1: confirmed]")
-    if f.order is None:
-        line = t(s.language, "order_not_found", digits=spell_out(s.pending_order))
-        s = replace(s, order_tries=s.order_tries + 1, pending_order=None)
-        if s.order_tries >= MAX_TRIES:
-            return _handoff(s, "general", [line], f, note="order number not found 3 times").after(heard)
-        return _ask(s, Menu.ORDER, f, [line]).after(heard)
-    s = replace(s, pending_order=f.order["order_id"])
-    if f.owner_proved:  # the caller ID is the order's phone
-        return _verified(s, f).after(heard)
+    if f.order is not None and f.owner_proved:  # the caller ID is the order's phone
+        return _verified(replace(s, pending_order=f.order["order_id"]), f).after(heard)
+    # Someone else's order and no order at all sound the same: both ask for proof.
     return _ask(s, Menu.VERIFY, f).after(heard)
 
 
@@ -142,10 +142,14 @@ def _verify(s: CallSession, e: Gathered, f: Facts) -> Turn:
     if not _digits(e.digits) or not s.pending_order:
         return _unmatched(s, f)
     s, heard = _heard(s, "[entered verification digits]")  # the digits themselves stay out of the record
-    if f.order is None:
-        raise MissingFact(f"order {s.pending_order} vanished during verification")
-    if f.owner_proved:
+    if f.owner_proved and f.order is not None:
         return _verified(s, f).after(heard)
+    if f.proof_refused:
+        refused = s.pending_order
+        s = replace(s, outcome="verification_failed", pending_order=None)
+        return _handoff(s, _reason(s), [t(s.language, "verify_refused")], f,
+                        note=f"order {refused}: ownership checks refused (locked after too many wrong answers)"
+                        ).after(heard)
     s = replace(s, verify_tries=s.verify_tries + 1)
     if s.verify_tries >= MAX_TRIES:
         unverified = s.pending_order
@@ -176,12 +180,42 @@ def _perform(s: CallSession, f: Facts) -> Turn:
     return _menu_again(s, [status_sentence(order, f.today, s.language)])
 
 
+def needs_code(s: CallSession, order: OrderFacts) -> bool:
+    """A change needs the one-time code unless the caller ID is the order's phone and attested."""
+    own = bool(s.phone) and order["customer"]["phone"] == s.phone
+    return order["order_id"] not in s.code_orders and not (own and s.attested)
+
+
+def _code_sent(s: CallSession, e: CodeSent, f: Facts) -> Turn:
+    lang, ref = s.language, order_ref(e.order_id)
+    s = s.noted(f"one-time code for {e.order_id}: {e.status}")
+    if e.status in ("sent", "outbox", "queued", "sending", "retrying"):
+        key = "code_sent" if e.status in ("sent", "outbox") else "code_queued"
+        return _ask(s, Menu.CODE, f, [t(lang, key, ref=ref)])
+    return _menu_again(s, [t(lang, "code_not_sent"), t(lang, "offer_person")])
+
+
+def _code(s: CallSession, e: Gathered, f: Facts) -> Turn:
+    if not _digits(e.digits) or not s.order_id:
+        return _unmatched(s, f)
+    s, heard = _heard(s, "[entered the one-time code]")  # the code itself stays out of the record
+    if f.code_matched:
+        s = replace(s, code_orders=(*s.code_orders, s.order_id)).noted(f"one-time code for {s.order_id} confirmed")
+        return _perform(s, f).after(heard)
+    if f.code_tries_left > 0:
+        return _ask(s, Menu.CODE, f, [t(s.language, "code_wrong")]).after(heard)
+    s = s.noted(f"one-time code for {s.order_id} failed; no change made")
+    return _menu_again(s, [t(s.language, "code_failed"), t(s.language, "offer_person")]).after(heard)
+
+
 def _address_change(s: CallSession, order: OrderFacts) -> Turn:
     lang, ref = s.language, order_ref(order["order_id"])
     if not order["allowed"]["change_address"]:
         reason = rules.address_change_refusal(order["status"]) or ""
         return _menu_again(s, [t(lang, "address_refused", ref=ref, reason=reason_words(lang, reason)),
                                t(lang, "offer_person")])
+    if needs_code(s, order):
+        return Turn(s, None, request=SendCode(order["order_id"]))
     text = t(lang, "address_whatsapp", order_id=order["order_id"])
     return Turn(s, None, request=SendAddressChange(order["customer"]["phone"], order["order_id"], text))
 
@@ -202,6 +236,8 @@ def _offer_days(s: CallSession, order: OrderFacts, f: Facts, lines: Sequence[Lin
         reason = rules.reschedule_refusal(order["status"]) or "the order has no shipment yet"
         return _menu_again(s, [t(lang, "reschedule_refused", ref=ref, reason=reason_words(lang, reason)),
                                t(lang, "offer_person")])
+    if needs_code(s, order):
+        return Turn(s, None, request=SendCode(order["order_id"]))
     first, last = rules.reschedule_window(f.today)
     days = [first + timedelta(days=i) for i in range(min(RESCHEDULE_CHOICES, (last - first).days + 1))]
     return _ask(replace(s, reschedule_days=tuple(d.isoformat() for d in days)), Menu.RESCHEDULE, f, lines)
@@ -370,6 +406,7 @@ GATHERED: dict[Menu, Callable[[CallSession, Gathered, Facts], Turn]] = {
     Menu.ORDER: _order,
     Menu.CONFIRM: _confirm,
     Menu.VERIFY: _verify,
+    Menu.CODE: _code,
     Menu.RESCHEDULE: _reschedule,
     Menu.RESCHEDULE_CONFIRM: _reschedule_confirm,
     Menu.AFTER_HOURS: _callback,
@@ -382,6 +419,7 @@ EVENTS: dict[type, Callable[..., Turn]] = {
     AssistantAnswered: _assistant_answered,
     AssistantDown: _assistant_down,
     AddressChangeSent: _address_change_sent,
+    CodeSent: _code_sent,
     Rescheduled: _rescheduled,
     RescheduleRefused: _reschedule_refused,
     RescheduleDayGone: _reschedule_day_gone,

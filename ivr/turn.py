@@ -63,6 +63,12 @@ class AddressChangeSent:
 
 
 @dataclass(frozen=True)
+class CodeSent:
+    order_id: str
+    status: str  # messaging's SendResult.status (queued: written to the outbox, a job delivers it)
+
+
+@dataclass(frozen=True)
 class Rescheduled:
     day: Optional[date]  # the date the order service confirmed
 
@@ -82,7 +88,7 @@ class RescheduleFailed:
     """Any other domain error: already logged by the runner."""
 
 
-Event = Union[Arrived, Gathered, Silence, LeftQueue, AssistantAnswered, AssistantDown, AddressChangeSent,
+Event = Union[Arrived, Gathered, Silence, LeftQueue, AssistantAnswered, AssistantDown, AddressChangeSent, CodeSent,
               Rescheduled, RescheduleRefused, RescheduleDayGone, RescheduleFailed]
 
 
@@ -94,7 +100,8 @@ class Wants:
     caller_orders: bool = False
     order: Optional[str] = None  # the reference of the order the step will talk about
     proof_by_caller_id: bool = False  # does the caller ID own that order?
-    proof_digits: Optional[str] = None  # do these digits prove that order?
+    proof_digits: Optional[str] = None  # do these digits prove that order? (one candidate, counted)
+    code: Optional[str] = None  # is this the order's one-time code? (a try, counted)
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,9 @@ class Facts:
     caller_orders: tuple[OrderFacts, ...] = ()  # the caller ID's orders, newest first
     order: Optional[OrderFacts] = None  # the order `Wants.order` named; None when there is none
     owner_proved: bool = False  # the proof `Wants` asked for succeeded
+    proof_refused: bool = False  # too many wrong proofs for that order or from this caller: nothing compared
+    code_matched: bool = False  # the one-time code `Wants.code` was the order's live code
+    code_tries_left: int = 0  # after a wrong code; 0: no live code any more
 
 
 # -- effects: done by the runner, in order, before the caller hears the prompt -----------------
@@ -181,12 +191,19 @@ class SendAddressChange:
 
 
 @dataclass(frozen=True)
+class SendCode:
+    """Send the order's one-time code to its own WhatsApp number (through the outbox)."""
+
+    order_id: str
+
+
+@dataclass(frozen=True)
 class Reschedule:
     order_id: str
     day: str  # ISO date
 
 
-Request = Union[AskAssistant, SendAddressChange, Reschedule]
+Request = Union[AskAssistant, SendAddressChange, SendCode, Reschedule]
 
 
 # -- prompts: what the caller hears next, rendered by ivr.render -------------------------------

@@ -83,7 +83,7 @@ def _f(name: str) -> str:
 @twilio_signed
 @voice_answer
 def incoming() -> str:
-    return runner().incoming(_f("CallSid"), _f("From"))
+    return runner().incoming(_f("CallSid"), _f("From"), _f("StirVerstat"))
 
 
 @bp.post("/fallback")
@@ -136,6 +136,13 @@ def order_confirm() -> str:
 @voice_answer
 def order_verify() -> str:
     return runner().gathered(_f("CallSid"), Menu.VERIFY, _f("Digits"))
+
+
+@bp.post("/order/code")
+@twilio_signed
+@voice_answer
+def order_code() -> str:
+    return runner().gathered(_f("CallSid"), Menu.CODE, _f("Digits"))
 
 
 @bp.post("/reschedule")

@@ -65,3 +65,9 @@ class ClaimConflict(RuleViolation):
     """Another agent holds the conversation; taking it over must be explicit."""
 
     code = "claimed_by_another_agent"
+
+
+class SeveralProofs(DomainError):
+    """An ownership check was sent a list of candidate answers: only one per attempt is taken (400)."""
+
+    code = "one_proof_only"

@@ -123,6 +123,22 @@ class OrderService:
             raise OrderNotFound(f"no order matches {ref!r}")
         return by_awb
 
+    def proof_facts(self, ref: str) -> Optional[tuple[str, str]]:
+        """The phone and delivery pincode of order `ref` (None: no such order), for ownership checks.
+
+        One small query, run the same way whether or not the order exists, so a stranger can't
+        time the difference (orderline/ownership.py).
+        """
+        try:
+            digits = order_digits(ref)
+        except OrderNotFound:
+            digits = ""
+        with self.factory() as session:
+            row = session.execute(
+                select(Customer.phone, Address.pincode).select_from(Order).join(Customer)
+                .outerjoin(Address, Address.order_pk == Order.id).where(Order.number == digits)).first()
+        return (row.phone, row.pincode or "") if row else None
+
     def for_phone(self, phone: str, limit: int = 50) -> list[Order]:
         e164 = normalise_phone(phone)
         with self.factory() as session:

@@ -79,9 +79,26 @@ def list_orders():
 
 @bp.post("/orders/<ref>/verify")
 def verify_ownership(ref: str):
-    """Does the answer prove ownership? Only yes or no: nothing about the order comes back."""
-    proofs = ownership.proofs_from(json_body())
-    return jsonify(matched=ownership.proves_ownership(deps().orders.get(ref), proofs))
+    """Does the one answer prove ownership? The same shape for any reference, real or not."""
+    proof, sender = ownership.proof_from(json_body())
+    verdict = deps().ownership.verify(ref, proof, sender)
+    return jsonify(matched=verdict.matched, refused=verdict.refused)
+
+
+@bp.post("/orders/<ref>/codes")
+def send_code(ref: str):
+    """Send a one-time code to the order's own WhatsApp number; the code never comes back here."""
+    body = json_body()
+    channel = body.get("channel") if body.get("channel") in ("chat", "phone") else "chat"
+    result = deps().codes.send(ref, channel)
+    return jsonify(sent=result.ok or result.status in ("queued", "sending", "retrying"), status=result.status), 202
+
+
+@bp.post("/orders/<ref>/codes/check")
+def check_code(ref: str):
+    """Is this the order's live code? A match uses it up; 3 wrong tries kill it."""
+    check = deps().codes.check(ref, ownership.code_from(json_body()))
+    return jsonify(matched=check.matched, tries_left=check.tries_left)
 
 
 @bp.post("/orders/<ref>/address")

@@ -11,6 +11,7 @@ from orderline.clock import Clock
 from orderline.escalations import EscalationService
 from orderline.inbox import TrackingInbox
 from orderline.orders import OrderService
+from orderline.ownership import OneTimeCodes, OwnershipGuard
 from web.present import OrderReads
 
 
@@ -21,6 +22,8 @@ class ApiDeps:
     reads: OrderReads
     escalations: EscalationService
     clock: Clock
+    ownership: OwnershipGuard
+    codes: OneTimeCodes
 
 
 @dataclass(frozen=True)

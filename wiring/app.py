@@ -49,7 +49,8 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
     twilio_auth.configure(app, settings.twilio_auth_token, settings.public_base_url)
 
     install(app, health.bp, HealthDeps(svc.engine, svc.redis, svc.rasa.status, settings.api_token))
-    install(app, api.bp, ApiDeps(settings.api_token, svc.orders, svc.order_reads, svc.escalations, svc.clock))
+    install(app, api.bp, ApiDeps(settings.api_token, svc.orders, svc.order_reads, svc.escalations, svc.clock,
+                                   svc.ownership, svc.codes))
     install(app, shiprocket.bp, CourierWebhookDeps(settings.shiprocket_webhook_token, svc.inbox))
     install(app, stores.bp, StoreWebhookDeps(settings.shopify_webhook_secret, settings.woocommerce_webhook_secret,
                                              svc.inbox, svc.redis))
@@ -59,12 +60,14 @@ def create_app(settings: Optional[Settings] = None, services: Optional[Services]
                                          svc.sender, svc.notifier, svc.handback, svc.redis, svc.engine,
                                          Assignments(svc.sessions, svc.clock),
                                          partial(canned.load, settings.canned_replies_path),
-                                         svc.courier_outbox, settings.template_map.get("agent_reply")))
+                                         svc.courier_outbox, settings.template_map.get("agent_reply"),
+                                         svc.ownership.locked_until))
     voice = voice_config(settings)
     install(app, ivr.bp, Collaborators(svc.orders, svc.conversations, svc.escalations, svc.rasa, svc.handback, svc.sender,
                                        SessionStore(svc.redis), svc.clock, voice,
                                        partial(remember_language, svc.sessions),
-                                       AgentGate.of(svc.redis, voice.agent_pin, voice.agent_numbers)))
+                                       AgentGate.of(svc.redis, voice.agent_pin, voice.agent_numbers),
+                                       svc.ownership, svc.codes))
     install(app, sim.bp, SimDeps(settings, svc.sessions, svc.clock, svc.orders, svc.conversations, svc.redis,
                                  partial(routing.offered_buttons, svc.redis)))
     cli.register(app, svc)

@@ -29,6 +29,8 @@ from orderline.escalations import EscalationService
 from orderline.handback import HandBack
 from orderline.inbox import Parser, TrackingInbox
 from orderline.orders import OrderService
+from orderline.ownership import OneTimeCodes, OwnershipGuard
+from orderline.ports import SendResult, Template
 from orderline.replies import NotificationReplies
 from orderline.settings import Settings
 from orderline.uow import AfterCommit, ConversationStateChanged, CourierRequestQueued, OrderChanged, ParcelLost
@@ -79,6 +81,23 @@ class Services:
     @cached_property
     def orders(self) -> OrderService:
         return OrderService(self.sessions, self.clock)
+
+    @cached_property
+    def ownership(self) -> OwnershipGuard:
+        """Proof of ownership, one candidate at a time, failures counted and locked in Redis."""
+        return OwnershipGuard(self.redis, self.orders, self.clock)
+
+    @cached_property
+    def codes(self) -> OneTimeCodes:
+        """One-time codes for changes, sent through the outbox and delivered by a job (never inline)."""
+        def send(phone: str, text: str, template: Optional[Template]) -> SendResult:
+            written = self.sender.prepare(phone, text, author="system", template=template)
+            if written.status == "queued" and written.message_id is not None:
+                self.jobs.enqueue("deliver_message", written.message_id, at_front=True)
+            return written
+
+        return OneTimeCodes(self.redis, self.orders, self.clock, send, f"otp:{self.settings.secret_key}".encode(),
+                            template_sid=self.settings.template_map.get("ownership_code", "").strip())
 
     @cached_property
     def conversations(self) -> ConversationStore:

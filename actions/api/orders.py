@@ -28,6 +28,7 @@ class Outcome(str, Enum):
     NOT_FOUND = "not_found"
     NOT_ALLOWED = "not_allowed"
     NOT_PROVEN = "not_proven"
+    REFUSED = "refused"  # the order or the asker is locked after too many wrong proofs
     INVALID = "invalid"
     UNAVAILABLE = "unavailable"
 
@@ -279,18 +280,41 @@ class OrderServiceClient:
             return Result(Outcome.INVALID, reason=body.get("message"))
         return Result(Outcome.UNAVAILABLE)
 
-    async def verify_ownership(self, order_id: str, proofs: List[str]) -> Result:
-        """OK when one of ``proofs`` proves the sender owns the order, else NOT_PROVEN.
+    async def verify_ownership(self, order_id: str, proof: str, sender: str) -> Result:
+        """OK when ``proof`` (one candidate) proves ``sender`` owns the order, else NOT_PROVEN.
 
-        The answer is yes or no only; fetch the order once it is proven.
+        REFUSED once the order or the sender is locked after too many wrong proofs. The answer is
+        the same for a reference that names no order; fetch the order once it is proven.
         """
-        status, body = await self._call("POST", f"/orders/{order_id}/verify", json={"proofs": proofs})
+        status, body = await self._call("POST", f"/orders/{order_id}/verify",
+                                        json={"proof": proof, "sender": sender})
         if status == 200 and isinstance(body.get("matched"), bool):
-            return Result(Outcome.OK if body["matched"] else Outcome.NOT_PROVEN)
-        if status == 404:
-            return Result(Outcome.NOT_FOUND, reason=body.get("message"))
+            if body["matched"]:
+                return Result(Outcome.OK)
+            return Result(Outcome.REFUSED if body.get("refused") else Outcome.NOT_PROVEN)
         if status in (400, 422):
             return Result(Outcome.INVALID, reason=body.get("message"), fields=body.get("fields") or {})
+        return Result(Outcome.UNAVAILABLE)
+
+    async def send_code(self, order_id: str, channel: str = "chat") -> Result:
+        """Sends a one-time code to the order's own WhatsApp number; OK once it is on its way."""
+        status, body = await self._call("POST", f"/orders/{order_id}/codes", json={"channel": channel})
+        if status == 202 and body.get("sent") is True:
+            return Result(Outcome.OK)
+        if status == 202:
+            return Result(Outcome.NOT_ALLOWED, reason=body.get("status"))
+        if status == 404:
+            return Result(Outcome.NOT_FOUND)
+        return Result(Outcome.UNAVAILABLE)
+
+    async def check_code(self, order_id: str, code: str) -> Result:
+        """OK when ``code`` is the order's live code; else NOT_PROVEN with ``fields["tries_left"]``."""
+        status, body = await self._call("POST", f"/orders/{order_id}/codes/check", json={"code": code})
+        if status == 200 and isinstance(body.get("matched"), bool):
+            tries_left = body.get("tries_left") if isinstance(body.get("tries_left"), int) else 0
+            return Result(Outcome.OK if body["matched"] else Outcome.NOT_PROVEN, fields={"tries_left": tries_left})
+        if status in (400, 404, 422):
+            return Result(Outcome.INVALID, reason=body.get("message"))
         return Result(Outcome.UNAVAILABLE)
 
     async def change_address(self, order_id: str, address: Dict[str, Any]) -> Result:

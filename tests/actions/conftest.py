@@ -83,6 +83,8 @@ def order_api(order_api_dir, order_db, redis_db):
         "API_TOKEN": TOKEN,
         "REDIS_URL": redis_db.url,
         "RASA_URL": "http://127.0.0.1:9",
+        # The one-time code reaches a number outside WhatsApp's 24-hour window only as a template.
+        "TWILIO_TEMPLATE_OWNERSHIP_CODE": "HX" + "c" * 32,
         "PYTHONDONTWRITEBYTECODE": "1",
     }
     orders = tmp / "orders.json"
@@ -140,3 +142,18 @@ def domain():
     from rasa.shared.core.domain import Domain
 
     return Domain.load(ROOT / "domain").as_dict()
+
+
+@pytest.fixture(autouse=True)
+def fresh_ownership_counters(redis_db):
+    """Each test starts with no ownership failures or one-time codes in the order API's Redis
+    (they are counted per sender and per order for 24 h, so they would carry over between tests)."""
+    import redis
+
+    cache = redis.Redis.from_url(redis_db.url)
+    for pattern in ("ownership:*", "otp:*"):
+        keys = list(cache.scan_iter(pattern))
+        if keys:
+            cache.delete(*keys)
+    cache.close()
+    yield

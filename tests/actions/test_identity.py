@@ -1,4 +1,5 @@
 """Who may hear about which order: the sender's phone, or proof of ownership."""
+import asyncio
 import json
 
 import pytest
@@ -60,8 +61,8 @@ def test_stranger_learns_nothing_but_that_an_order_exists(client, domain):
     assert slot(events, "awaiting") == "ownership"
 
 
-def _proof(text, attempts=0, entities=None, **slots):
-    return tracker(text, "inform", entities or [], phone=STRANGER,
+def _proof(text, attempts=0, entities=None, phone=STRANGER, **slots):
+    return tracker(text, "inform", entities or [], phone=phone,
                    slots={"awaiting": "ownership", "pending_order_id": "OL-100301",
                           "pending_action": "action_order_status", "verification_attempts": float(attempts),
                           **slots})
@@ -112,12 +113,48 @@ def test_refusing_to_prove_offers_a_person(client, domain):
     assert slot(events, "awaiting") == "handoff_offer"
 
 
-def test_unknown_order_id_is_not_found_and_asked_again(client, domain):
-    trk = tracker("status of OL-999999", "order_status", [{"entity": "order_id", "value": "OL-999999"}],
-                  slots={"order_id": "OL-999999"}, phone=STRANGER)
-    events, messages = run(ActionOrderStatus(client), trk, domain)
-    assert responses(messages) == ["utter_order_not_found"]
-    assert slot(events, "awaiting") == "order_id"
+def _asked_about(ref, phone=STRANGER):
+    return tracker(f"status of {ref}", "order_status", [{"entity": "order_id", "value": ref}],
+                   slots={"order_id": ref}, phone=phone)
+
+
+def test_a_made_up_order_gets_exactly_the_replies_a_real_one_gets(client, domain):
+    """No existence oracle: the question, and every wrong answer, read the same for both."""
+    seen = {}
+    for ref, phone in (("OL-100301", STRANGER), ("OL-999999", "+919000000009")):  # two strangers
+        events, messages = run(ActionOrderStatus(client), _asked_about(ref, phone), domain)
+        replies = [messages]
+        assert slot(events, "awaiting") == "ownership" and slot(events, "pending_order_id") == ref
+        for attempts, answer in enumerate(("1234", "110001")):
+            _, messages = run(ActionHandleInform(client), _proof(answer, attempts, pending_order_id=ref, phone=phone),
+                              domain)
+            replies.append(messages)
+        seen[ref] = replies
+    assert seen["OL-100301"] == seen["OL-999999"]
+    assert responses(seen["OL-999999"][0]) == ["utter_ask_ownership_proof"]
+
+
+def test_several_numbers_in_one_message_are_never_tried(client, domain, redis_db):
+    import redis
+
+    events, messages = run(ActionHandleInform(client), _proof("0001 0002 0003 560034"), domain)
+    assert responses(messages) == ["utter_ask_one_proof"]
+    # The NLU may pick one of the guesses as an entity: it does not choose for the customer.
+    for text in ("0001 0002 0003 0004 0005", "0001, 0002, 560034", "it is 0001 or 560034"):
+        _, messages = run(ActionHandleInform(client), _proof(text, entities=[{"entity": "pincode", "value": "560034"}],
+                                                             pincode="560034"), domain)
+        assert responses(messages) == ["utter_ask_one_proof"], text
+    assert slot(events, "verification_attempts") == "<unset>" and slot(events, "active_order_id") == "<unset>"
+    assert list(redis.Redis.from_url(redis_db.url).scan_iter("ownership:*")) == []  # nothing was checked
+
+
+def test_a_locked_order_is_refused_even_with_the_right_answer(client, domain):
+    for n in range(5):
+        assert asyncio.run(client.verify_ownership("OL-100301", "1234", f"+9198765{n:05d}")).outcome.value == \
+            "not_proven"
+    events, messages = run(ActionHandleInform(client), _proof("560034"), domain)
+    assert responses(messages)[0] == "utter_ownership_refused" and paused(events)
+    assert slot(events, "active_order_id") == "<unset>" and "Ravi" not in json.dumps(messages)
 
 
 def test_number_without_orders_is_asked_for_an_id_and_any_spelling_works(client, domain):

@@ -5,7 +5,6 @@ Each message is a signed Twilio webhook posted over HTTP to the running app (liv
 from __future__ import annotations
 
 import uuid
-import xml.etree.ElementTree as ET
 
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -14,12 +13,10 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from bot import routing
 from orderline.models import NdrAction, Order
 from orderline.notifications import queue_notification
 from orderline.orders import in_transaction
-from tests.support.live_stack import TWILIO_TOKEN
-from edge.twilio_auth import sign
+from tests.support.whatsapp import live_turn
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -33,20 +30,7 @@ def live(live_stack):
     return live_stack
 
 
-def turn(stack, phone: str, text: str, sid: str = "") -> str:
-    sid = sid or "SM" + uuid.uuid4().hex
-    form = {"SmsMessageSid": sid, "NumMedia": "0", "ProfileName": "Test", "MessageType": "text", "SmsSid": sid,
-            "WaId": phone.lstrip("+"), "SmsStatus": "received", "Body": text, "To": "whatsapp:+14155238886",
-            "NumSegments": "1", "ReferralNumMedia": "0", "MessageSid": sid, "AccountSid": stack.settings.twilio_account_sid,
-            "From": f"whatsapp:{phone}", "ApiVersion": "2010-04-01"}
-    signature = sign(TWILIO_TOKEN, stack.settings.public_base_url + "/twilio/whatsapp", form)
-    resp = requests.post(stack.app_url + "/twilio/whatsapp", data=form, timeout=60,
-                         headers={"X-Twilio-Signature": signature})
-    assert resp.status_code == 200, resp.text
-    messages = [m.text or "" for m in ET.fromstring(resp.content)]
-    reply = "\n".join(messages)
-    assert reply and reply not in (routing.HOLDING, routing.APOLOGY), reply
-    return reply
+turn = live_turn
 
 
 def test_english_status_question_is_answered_from_the_order(live):

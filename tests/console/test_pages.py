@@ -84,3 +84,16 @@ def test_pages_are_built_for_phone_width_and_use_no_cdn(app, as_asha, open_escal
     css = as_asha.get("/agent/static/console.css")
     assert css.status_code == 200 and b"@media" in css.data
     assert as_asha.get("/agent/static/console.js").status_code == 200
+
+
+def test_the_order_panel_shows_an_ownership_lock_on_the_escalation(as_asha, services, open_escalation, demo):
+    """Five wrong answers from strangers lock an order; the agent sees it, and until when."""
+    stranger = "+919812345678"
+    esc = open_escalation(stranger, "general", order_id="OL-100231", note="ownership check failed 3 times")
+    page = as_asha.get(f"/agent/conversations/{stranger}").get_data(as_text=True)
+    assert "Ownership locked" not in page
+    for n in range(5):
+        services.ownership.verify(esc["order_id"], "0000", f"+9198000000{n:02d}")
+    until = services.ownership.locked_until("OL-100231").astimezone(services.clock.tz)
+    page = as_asha.get(f"/agent/conversations/{stranger}").get_data(as_text=True)
+    assert f"Ownership locked until {until.strftime('%d %b %H:%M')} for OL-100231" in page

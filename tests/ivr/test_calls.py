@@ -70,7 +70,7 @@ def test_unknown_caller_failing_verification_three_times_hears_nothing_and_gets_
     assert call.ended == "enqueue" and call.queue == "support"
     esc = escalations(services)
     assert len(esc) == 1 and esc[0]["channel"] == "voice" and esc[0]["order_id"] is None
-    assert "could not verify order OL-100241" in esc[0]["note"]
+    assert "could not verify order 100241" in esc[0]["note"]
     # The verification digits never reach the transcript.
     with services.sessions() as s:
         texts = [m.text for m in s.scalars(select(Message)).all()]

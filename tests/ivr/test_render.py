@@ -11,7 +11,7 @@ from ivr.turn import Ask, Enqueue, Goodbye, Hold
 from tests.support.ivr_caller import validate
 
 PATHS = {Menu.ORDER: "/twilio/voice/order", Menu.CONFIRM: "/twilio/voice/order/confirm",
-         Menu.VERIFY: "/twilio/voice/order/verify", Menu.RESCHEDULE: "/twilio/voice/reschedule",
+         Menu.VERIFY: "/twilio/voice/order/verify", Menu.CODE: "/twilio/voice/order/code", Menu.RESCHEDULE: "/twilio/voice/reschedule",
          Menu.RESCHEDULE_CONFIRM: "/twilio/voice/reschedule/confirm", Menu.AFTER_HOURS: "/twilio/voice/callback"}
 
 

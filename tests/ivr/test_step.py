@@ -12,7 +12,7 @@ from ivr.step import step, wants
 from ivr.turn import (
     AddressChangeSent, Arrived, Ask, AskAssistant, AssistantAnswered, AssistantDown, Enqueue, Escalate, Facts,
     Gathered, Goodbye, LeftQueue, RecordInput, RecordNote, RememberLanguage, Reschedule, RescheduleDayGone,
-    Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, Silence, Turn, Wants)
+    Rescheduled, RescheduleFailed, RescheduleRefused, SendAddressChange, Silence, Turn, Wants, SendCode, CodeSent)
 
 TODAY = date(2026, 11, 28)  # a Saturday
 ASHA = "+919000000001"
@@ -44,8 +44,8 @@ def call(**kw: Any) -> CallSession:
 
 
 def at_menu(**kw: Any) -> CallSession:
-    """Asha, known by caller ID, at the main menu with her order OL-100201."""
-    return call(**{"customer_name": "Asha Verma", "order_id": "OL-100201", **kw})
+    """Asha, known by an attested caller ID (STIR/SHAKEN A), at the main menu with her order OL-100201."""
+    return call(**{"customer_name": "Asha Verma", "order_id": "OL-100201", "attested": True, **kw})
 
 
 def said(turn: Turn) -> str:
@@ -235,10 +235,10 @@ def test_the_callers_own_order_needs_no_verification():
 def test_someone_elses_order_is_not_described_until_proved():
     session = call(phone=STRANGER, menu=Menu.CONFIRM, pending_order="100201", intent="status")
     turn = press(session, Menu.CONFIRM, "1", facts(order=order()))
-    assert turn.session.menu is Menu.VERIFY and turn.session.pending_order == "OL-100201"
+    assert turn.session.menu is Menu.VERIFY and turn.session.pending_order == "100201"
     assert turn.session.order_id is None
     assert "Delhivery" not in said(turn) and "Asha" not in said(turn)
-    assert wants(turn.session, Gathered(Menu.VERIFY, "0001#")) == Wants(order="OL-100201", proof_digits="0001")
+    assert wants(turn.session, Gathered(Menu.VERIFY, "0001#")) == Wants(order="100201", proof_digits="0001")
     proved = press(turn.session, Menu.VERIFY, "0001", facts(order=order(), owner_proved=True))
     assert "is on its way with Delhivery" in said(proved) and proved.session.order_id == "OL-100201"
     assert inputs(proved) == [("[entered verification digits]", None)]  # never the digits
@@ -261,16 +261,48 @@ def test_three_failed_proofs_disclose_nothing_and_go_to_a_person():
     assert late.session.outcome == "verification_failed" and late.session.menu is Menu.AFTER_HOURS
 
 
-def test_an_order_number_not_found_three_times_goes_to_a_person():
-    session = call(menu=Menu.CONFIRM, pending_order="999")
-    turn = press(session, Menu.CONFIRM, "1")
-    assert said(turn) == ("I could not find an order with the number 9 9 9. "
-                          "Please enter your order number on the keypad, then press hash.")
-    assert turn.session.order_tries == 1 and turn.session.menu is Menu.ORDER
-    for _ in range(2):
-        turn = press(replace(turn.session, pending_order="999"), Menu.CONFIRM, "1")
-    assert isinstance(turn.prompt, Enqueue) and escalation(turn).reason == "general"
-    assert "order number not found 3 times" in escalation(turn).note
+def test_a_made_up_order_number_sounds_exactly_like_someone_elses_order():
+    """No existence oracle: until a proof succeeds, a number that names no order gets the same words."""
+    real = call(phone=STRANGER, menu=Menu.CONFIRM, pending_order="100201", intent="status")
+    made_up = replace(real, pending_order="999999")
+    turns = [press(real, Menu.CONFIRM, "1", facts(order=order())), press(made_up, Menu.CONFIRM, "1", facts())]
+    assert said(turns[0]) == said(turns[1]) and turns[0].session.menu is turns[1].session.menu is Menu.VERIFY
+    for _ in range(3):
+        turns = [press(turns[0].session, Menu.VERIFY, "1111", facts(order=order())),
+                 press(turns[1].session, Menu.VERIFY, "1111", facts())]
+        assert said(turns[0]) == said(turns[1])
+    assert all(isinstance(turn.prompt, Enqueue) for turn in turns)
+
+
+def test_a_locked_order_is_refused_whatever_the_caller_keys_in():
+    session = call(phone=STRANGER, menu=Menu.VERIFY, pending_order="100201", intent="status")
+    turn = press(session, Menu.VERIFY, "0001", facts(order=order(), proof_refused=True))
+    assert said(turn).startswith("Sorry, I can't check that order on this line any more today.")
+    assert isinstance(turn.prompt, Enqueue) and turn.session.order_id is None
+    assert "locked after too many wrong answers" in escalation(turn).note and "Delhivery" not in said(turn)
+
+
+def test_a_change_without_an_attested_caller_id_needs_the_code_from_whatsapp():
+    for session in (at_menu(attested=False), at_menu(phone=STRANGER, customer_name=None)):
+        turn = press(session, Menu.MAIN, "3", facts(order=order()))
+        assert turn.prompt is None and turn.request == SendCode("OL-100201")
+        asked = step(turn.session, CodeSent("OL-100201", "queued"), facts())
+        assert asked.session.menu is Menu.CODE
+        assert said(asked).startswith("To make this change, I have asked our system to send a 6 digit number on "
+                                      "WhatsApp to the phone number on order O L 1 0 0 2 0 1.")
+        assert wants(asked.session, Gathered(Menu.CODE, "123456#")) == Wants(order="OL-100201", code="123456")
+        wrong = press(asked.session, Menu.CODE, "111111", facts(order=order(), code_tries_left=2))
+        assert said(wrong).startswith("That number did not match.") and wrong.session.menu is Menu.CODE
+        assert inputs(wrong) == [("[entered the one-time code]", None)] if session.phone else True
+        right = press(wrong.session, Menu.CODE, "123456", facts(order=order(), code_matched=True))
+        assert right.session.menu is Menu.RESCHEDULE and right.session.code_orders == ("OL-100201",)
+        dead = press(asked.session, Menu.CODE, "222222", facts(order=order(), code_tries_left=0))
+        assert said(dead).startswith("Sorry, that number did not work, so I can't make this change.")
+        assert dead.session.menu is Menu.MAIN and not dead.session.code_orders
+    unsent = step(turn.session, CodeSent("OL-100201", "refused"), facts())
+    assert said(unsent).startswith("Sorry, I could not send the number for this change. To talk to a person, press 0.")
+    status = press(at_menu(attested=False), Menu.MAIN, "1", facts(order=order()))
+    assert "is on its way with Delhivery" in said(status)  # status needs no code
 
 
 # -- what the caller came for --------------------------------------------------------------------

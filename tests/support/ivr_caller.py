@@ -14,7 +14,7 @@ from typing import Callable, Optional, Sequence, Union
 from urllib.parse import urlsplit
 
 from sim.twiml_walker import (  # noqa: F401  (re-exported for the tests)
-    HangUp, Input, Keys, Next, Said, Silence, Speech, TwimlRejected, call_params, dequeue_params, hold_params,
+    ATTESTED, HangUp, Input, Keys, Next, Said, Silence, Speech, TwimlRejected, call_params, dequeue_params, hold_params,
     status_params, validate, walk)
 from edge.twilio_auth import sign
 
@@ -81,17 +81,20 @@ class Call:
 class ScriptedCaller:
     def __init__(self, transport: Transport, auth_token: str, public_base_url: str, caller: str,
                  to: str = "+911140000000", account_sid: str = "AC" + "1" * 32, call_sid: Optional[str] = None,
-                 voice_url: str = "/twilio/voice", status_url: str = "/twilio/voice/status") -> None:
+                 voice_url: str = "/twilio/voice", status_url: str = "/twilio/voice/status",
+                 verstat: Optional[str] = ATTESTED) -> None:
+        """`verstat`: the StirVerstat Twilio posts with the call (None: the carrier sent no attestation)."""
         self.transport = transport
         self.token = auth_token
         self.base = public_base_url.rstrip("/")
         self.caller, self.to, self.account_sid = caller, to, account_sid
         self.call_sid = call_sid or "CA" + uuid.uuid4().hex
         self.voice_url, self.status_url = voice_url, status_url
+        self.verstat = verstat
         self.started = time.monotonic()
 
     def base_params(self, status: str = "in-progress") -> dict[str, str]:
-        return call_params(self.call_sid, self.caller, self.to, self.account_sid, status)
+        return call_params(self.call_sid, self.caller, self.to, self.account_sid, status, self.verstat)
 
     def request(self, url: str, params: dict[str, str], kind: str, wait_url: bool = False) -> Doc:
         """POST to an absolute public URL, signed; check the answer is valid TwiML."""

@@ -44,6 +44,24 @@ def twilio_form(body: str = "hi", phone: str = PHONE, sid: Optional[str] = None,
     return form
 
 
+def live_turn(stack: Any, phone: str, text: str, sid: str = "") -> str:
+    """One WhatsApp message posted over HTTP to the running app (tests/support/live_stack.py), signed as
+    Twilio signs it; the reply's text (failing on the holding reply or the apology)."""
+    import requests
+
+    from bot import routing
+    from tests.support.live_stack import TWILIO_TOKEN
+
+    form = twilio_form(text, phone, sid or None, ProfileName="Test", AccountSid=stack.settings.twilio_account_sid)
+    signature = sign(TWILIO_TOKEN, stack.settings.public_base_url + "/twilio/whatsapp", form)
+    resp = requests.post(stack.app_url + "/twilio/whatsapp", data=form, timeout=60,
+                         headers={"X-Twilio-Signature": signature})
+    assert resp.status_code == 200, resp.text
+    reply = "\n".join(m.text or "" for m in ET.fromstring(resp.content))
+    assert reply and reply not in (routing.HOLDING, routing.APOLOGY), reply
+    return reply
+
+
 def signed_post(client: Any, path: str, form: dict[str, str], query: str = "", token: str = TOKEN,
                 public: str = PUBLIC, headers: Optional[dict[str, str]] = None):
     target = path + (f"?{query}" if query else "")

@@ -156,16 +156,19 @@ def test_escalation_without_a_reason_takes_the_queue_and_priority_of_the_intent(
     assert (created.json["escalation"]["reason"], created.json["escalation"]["priority"]) == ("payments", 1)
 
 
-def test_verify_answers_only_whether_the_proof_matches(client, auth, demo, services):
+def test_verify_answers_only_whether_the_one_proof_matches(client, auth, demo, services):
     oid = demo_id(demo, "delivery_failed")
     order = services.orders.get(oid)
     last4, pincode = order.customer.phone[-4:], order.address.pincode
-    for proofs, matched in [([last4], True), (["9999", pincode], True), ([pincode[:4]], False), ([], False),
-                            (["0000" if last4 != "0000" else "1111"], False)]:
-        resp = client.post(f"/api/v1/orders/{oid}/verify", headers=auth, json={"proofs": proofs})
-        assert resp.status_code == 200 and resp.json == {"matched": matched}, proofs
-    assert client.post("/api/v1/orders/OL-999999/verify", headers=auth, json={"proofs": [last4]}).status_code == 404
-    bad = client.post(f"/api/v1/orders/{oid}/verify", headers=auth, json={"proofs": last4})
-    assert bad.status_code == 422 and "proofs" in bad.json["fields"]
+    for n, (proof, matched) in enumerate([(last4, True), (pincode, True), (pincode[:4], False)]):
+        resp = client.post(f"/api/v1/orders/{oid}/verify", headers=auth,
+                           json={"proof": proof, "sender": f"+9198000000{n:02d}"})
+        assert resp.status_code == 200 and resp.json == {"matched": matched, "refused": False}, proof
+    made_up = client.post("/api/v1/orders/OL-999999/verify", headers=auth, json={"proof": last4, "sender": "+919800000050"})
+    assert made_up.status_code == 200 and made_up.json == {"matched": False, "refused": False}
+    several = client.post(f"/api/v1/orders/{oid}/verify", headers=auth, json={"proofs": ["9999", pincode], "sender": "x"})
+    assert several.status_code == 400 and several.json["error"] == "one_proof_only"
+    bad = client.post(f"/api/v1/orders/{oid}/verify", headers=auth, json={"proof": last4})
+    assert bad.status_code == 422 and "sender" in bad.json["fields"]
     assert client.post(f"/api/v1/orders/{oid}/verify", headers=auth, data="{").status_code == 400
-    assert client.post(f"/api/v1/orders/{oid}/verify", json={"proofs": [last4]}).status_code == 401
+    assert client.post(f"/api/v1/orders/{oid}/verify", json={"proof": last4, "sender": "x"}).status_code == 401
