@@ -21,7 +21,11 @@ class Settings:
 
     database_url: str = "sqlite:///instance/orderline.db"
     redis_url: str = "redis://localhost:6379/0"
+    # One Rasa base URL, or several separated by commas (bot/rasa_client.py spreads the senders).
     rasa_url: str = "http://localhost:5005"
+    # The trained model Rasa serves: a path, or an http(s) URL (`#sha256=<hex>` to check it);
+    # empty: the newest in models/. Read by rasa_gate/serve.py (docs/deploy.md).
+    rasa_model: str = ""
     # The trust boundary around Rasa (docs/security.md). The app signs each customer message with
     # the channel secret and sends the auth token on Rasa's HTTP API; Rasa sends the action token
     # to its action server. Generated for development when empty (instance/dev-secrets.json).
@@ -32,6 +36,10 @@ class Settings:
     rasa_bind_host: str = "127.0.0.1"
     actions_bind_host: str = "127.0.0.1"
     action_endpoint_url: str = "http://127.0.0.1:5055/webhook"
+    # Where gunicorn (the Procfile's web process) listens: host:port.
+    web_bind: str = "0.0.0.0:5000"
+    # Several hosts share the database and Redis: SQLite (a file on one host) is refused.
+    orderline_multi_host: bool = False
     order_service_url: str = "http://localhost:5000"
     api_token: str = ""
     twilio_account_sid: str = ""
@@ -66,6 +74,9 @@ class Settings:
     def __post_init__(self) -> None:
         if self.orderline_env not in ENVIRONMENTS:
             raise ValueError(f"ORDERLINE_ENV must be one of {', '.join(ENVIRONMENTS)}, not {self.orderline_env!r}")
+        if self.orderline_multi_host and is_sqlite(self.database_url):
+            raise ValueError("DATABASE_URL is SQLite, a file on one host; ORDERLINE_MULTI_HOST=true needs a database "
+                             "every host reaches (postgresql://...)")
 
     @property
     def production(self) -> bool:
@@ -192,6 +203,10 @@ def replace_settings(settings: Settings, **changes: object) -> Settings:
     from dataclasses import replace
 
     return replace(settings, **changes)
+
+
+def is_sqlite(url: str) -> bool:
+    return url.strip().lower().startswith("sqlite")
 
 
 def absolute_sqlite_url(url: str) -> str:
