@@ -22,6 +22,11 @@ CREDENTIALS = Path(__file__).resolve().parent.parent / "credentials.yml"
 OWNED_FLAGS = ("--auth-token", "-t", "--interface", "-i", "--connector", "--credentials", "--jwt-secret")
 
 TRUE_WORDS = ("1", "true", "yes", "on")
+# Seconds a sender's turn holds its lock in Rasa's Redis lock store (Rasa's TICKET_LOCK_LIFETIME,
+# default 60). A Rasa host that dies mid-turn leaves the lock until then, and the sender's next
+# turn waits on another host: at 60 s that outlasts the app's background retry (RASA_RETRY_TIMEOUT,
+# 30 s) and the customer is handed to a person. A turn takes seconds, so 20 s still covers it.
+LOCK_LIFETIME = "20"
 
 
 def names_model(args: Sequence[str]) -> bool:
@@ -52,6 +57,7 @@ def main() -> None:
     rasa_argv(args, os.environ)  # refuse a bad setup before any download
     model = None if names_model(args) else model_path(os.environ.get("RASA_MODEL", ""))
     sys.argv = rasa_argv(args, os.environ, model)
+    os.environ.setdefault("TICKET_LOCK_LIFETIME", LOCK_LIFETIME)  # read when Rasa's lock store is imported
     from rasa_gate import action_results
 
     action_results.install()  # each action answer checked by a validator built once (docs/benchmarks.md)

@@ -11,7 +11,7 @@ import uuid
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable
 
 import psycopg
 import requests
@@ -64,8 +64,10 @@ class Run:
 
 
 def post_message(http: requests.Session, phone: str, text: str) -> tuple[int, list[str]]:
+    """One inbound message, on a connection of its own as Twilio sends each webhook (a kept-alive
+    one that lb closed while the customer waited would fail before reaching the app)."""
     form = twilio_form(text, phone, AccountSid=SID)
-    headers = {"X-Twilio-Signature": sign(TOKEN, PUBLIC_BASE_URL + "/twilio/whatsapp", form)}
+    headers = {"X-Twilio-Signature": sign(TOKEN, PUBLIC_BASE_URL + "/twilio/whatsapp", form), "Connection": "close"}
     resp = http.post(LB_URL + "/twilio/whatsapp", data=form, headers=headers, timeout=60)
     if resp.status_code != 200:
         return resp.status_code, []
@@ -93,14 +95,23 @@ def one_turn(cluster: Cluster, run: Run, http: requests.Session, phone: str, tex
     return turn
 
 
+def double_texter(index: int) -> bool:
+    return index % 4 == 3
+
+
+def texts_of(index: int) -> tuple[str, ...]:
+    """What customer `index` sends, in order."""
+    return SCRIPT[:2] + DOUBLE_TEXT if double_texter(index) else SCRIPT
+
+
 def conversation(cluster: Cluster, run: Run, index: int, phone: str) -> None:
     http = requests.Session()
-    if index % 4 != 3:
+    if not double_texter(index):
         for text in SCRIPT:
             one_turn(cluster, run, http, phone, text)
         return
-    one_turn(cluster, run, http, phone, SCRIPT[0])
-    one_turn(cluster, run, http, phone, SCRIPT[1])
+    for text in SCRIPT[:2]:
+        one_turn(cluster, run, http, phone, text)
     with ThreadPoolExecutor(2) as pair:  # the same customer, two messages at once
         list(pair.map(lambda text: one_turn(cluster, run, requests.Session(), phone, text, double=True), DOUBLE_TEXT))
 
@@ -214,7 +225,3 @@ def template_messages(cluster: Cluster) -> list[dict]:
     assert cluster.fake is not None
     with cluster.fake.lock:
         return [m for m in cluster.fake.messages if m.get("content_sid")]
-
-
-def optional_float(value: Optional[float]) -> str:
-    return "-" if value is None else f"{value:.1f}"
