@@ -69,9 +69,14 @@ case "${1:-}" in
   run)
     shift
     [ "${1:-}" = "--" ] && shift
-    trap 'down' EXIT INT TERM
+    child=
+    trap 'down' EXIT
+    # On Ctrl-C or TERM: stop CMD (timeout passes the signal on), give it 30 s to clean up, then down.
+    trap '[ -n "$child" ] && kill -TERM "$child" 2>/dev/null; for _ in $(seq 1 60); do kill -0 "$child" 2>/dev/null || break; sleep 0.5; done; exit 143' INT TERM
     up
-    timeout --kill-after=30 "$RUN_TIMEOUT" "$@"
+    timeout --kill-after=30 "$RUN_TIMEOUT" "$@" &
+    child=$!
+    wait "$child"  # a signal interrupts this wait (not a foreground command), so the trap runs at once
     ;;
   *) echo "usage: $0 up|down|run -- CMD..." >&2; exit 2 ;;
 esac
