@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from typing import Mapping, MutableMapping, Optional, Sequence
 
 CHANNEL = "rasa_gate.channel.SignedInput"
 CREDENTIALS = Path(__file__).resolve().parent.parent / "credentials.yml"
@@ -50,6 +50,11 @@ def rasa_argv(args: Sequence[str], env: Mapping[str, str], model: Optional[str] 
             "--auth-token", token, "--interface", env.get("RASA_BIND_HOST") or "127.0.0.1"]
 
 
+def lock_lifetime_default(env: MutableMapping[str, str]) -> None:
+    """TICKET_LOCK_LIFETIME for Rasa's lock store, unless the operator set one."""
+    env.setdefault("TICKET_LOCK_LIFETIME", LOCK_LIFETIME)
+
+
 def main() -> None:
     from rasa_gate.model import model_path
 
@@ -57,7 +62,7 @@ def main() -> None:
     rasa_argv(args, os.environ)  # refuse a bad setup before any download
     model = None if names_model(args) else model_path(os.environ.get("RASA_MODEL", ""))
     sys.argv = rasa_argv(args, os.environ, model)
-    os.environ.setdefault("TICKET_LOCK_LIFETIME", LOCK_LIFETIME)  # read when Rasa's lock store is imported
+    lock_lifetime_default(os.environ)  # read when Rasa's lock store is imported, below
     from rasa_gate import action_results
 
     action_results.install()  # each action answer checked by a validator built once (docs/benchmarks.md)

@@ -6,6 +6,8 @@ import pytest
 
 from bot.rasa_client import Hosts, RasaClient, base_urls
 from orderline.ports import AssistantUnavailable
+from orderline.settings import Settings
+from rasa_gate import serve
 from tests.support.fake_rasa import SECRET, TOKEN, FakeRasa
 from tests.support.whatsapp import closed_port
 
@@ -94,3 +96,15 @@ def test_a_host_down_comes_back_first_for_its_senders_after_the_pause():
     assert hosts.order(sender) == ["http://b", "http://a"]
     now[0] += 5.1
     assert hosts.order(sender) == ["http://a", "http://b"]
+
+
+def test_a_dead_hosts_lock_on_a_sender_lapses_while_the_background_retry_still_waits():
+    """A Rasa host killed mid-turn keeps the sender's lock in Redis until its lifetime ends; the
+    other host's turn for that sender waits for it. It must lapse, and leave time for the turn
+    itself, within the background retry's wait, or the customer is handed to a person."""
+    env: dict[str, str] = {}
+    serve.lock_lifetime_default(env)
+    assert int(env["TICKET_LOCK_LIFETIME"]) + 5 <= Settings().rasa_retry_timeout
+    mine = {"TICKET_LOCK_LIFETIME": "45"}
+    serve.lock_lifetime_default(mine)
+    assert mine == {"TICKET_LOCK_LIFETIME": "45"}  # an operator's choice stands
