@@ -11,6 +11,9 @@ RASA_VENV := .venv-rasa
 FLASK := $(VENV)/bin/flask --app app
 RASA := $(RASA_VENV)/bin/rasa
 CHROMIUM := /usr/bin/chromium
+# The cluster test's load balancer and its PostgreSQL forward, from Debian.
+HAPROXY := /usr/sbin/haproxy
+SOCAT := /usr/bin/socat
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The domain is a directory (one file per concern); Rasa's commands default to domain.yml, so name it.
 DOMAIN := domain
@@ -22,11 +25,12 @@ export PYTHONDONTWRITEBYTECODE := 1
 # is production unless ORDERLINE_ENV says otherwise, and refuses to start without its secrets.
 export ORDERLINE_ENV ?= development
 
-.PHONY: help setup run test test-app test-rasa lint-imports train seed db nlu-eval bench clean
+.PHONY: help setup run test test-app test-rasa test-cluster lint-imports train seed db nlu-eval bench clean
 
 help:
 	@echo "make run       set up what is missing and start everything (app :5000, Rasa :5005, actions :5055)"
 	@echo "make test      run every test"
+	@echo "make test-cluster  Orderline on seven hosts (network namespaces, as root; tests/cluster)"
 	@echo "make setup     create .venv (app) and .venv-rasa (Rasa)"
 	@echo "make train     train the Rasa model into models/"
 	@echo "make seed      load the demo orders"
@@ -39,6 +43,10 @@ setup: $(VENV)/.ok $(RASA_VENV)/.ok $(CHROMIUM)
 $(CHROMIUM):
 	@echo "installing Debian's chromium for the browser tests"
 	$(SUDO) apt-get install -y -q chromium || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium; }
+
+$(HAPROXY) $(SOCAT):
+	@echo "installing Debian's $(notdir $@) for the cluster test"
+	$(SUDO) apt-get install -y -q $(notdir $@) || { $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $(notdir $@); }
 
 $(VENV)/.ok: requirements.txt requirements-dev.txt
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -94,7 +102,13 @@ test-rasa: $(RASA_VENV)/.ok models/.trained
 
 # The app: every package, on SQLite and PostgreSQL, with real Redis, Rasa and browsers where needed.
 test-app: $(VENV)/.ok models/.trained lint-imports
-	$(VENV)/bin/pytest -q tests --ignore=tests/actions --ignore=tests/rasa_gate
+	$(VENV)/bin/pytest -q tests --ignore=tests/actions --ignore=tests/rasa_gate --ignore=tests/cluster
+
+# Orderline on seven hosts, each a network namespace (needs root, like CI): lb (HAProxy), two web,
+# two Rasa with their action servers, two workers; 200 WhatsApp conversations, rasa-a and worker-a
+# killed midway. netns.sh makes the hosts and always removes them. See tests/cluster/conftest.py.
+test-cluster: $(VENV)/.ok models/.trained $(HAPROXY) $(SOCAT)
+	bash tests/cluster/netns.sh run -- $(VENV)/bin/pytest -q -s -p no:cacheprovider tests/cluster
 
 # The layers of docs/architecture.md, checked: the core imports no adapter, adapters don't import each other.
 lint-imports: $(VENV)/.ok

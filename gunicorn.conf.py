@@ -2,8 +2,9 @@
 
 Checking the settings here makes an unsafe production stop with one line and a non-zero exit.
 Left to the app factory, the check would fail in each worker, which gunicorn respawns forever.
-(The Procfile's `web:` line holds the server options.)
+The address to listen on is WEB_BIND (a `--bind` on the command line wins); the Procfile's
+`web:` line holds the other server options.
 """
 from wiring.startup import settings_or_exit
 
-settings_or_exit()
+bind = [settings_or_exit().web_bind]

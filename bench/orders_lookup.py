@@ -65,7 +65,7 @@ SQL_BY_PHONE = [
 
 def web_command(port: int, workers: int | None, threads: int | None) -> str:
     """The Procfile's `web:` command, bound to loopback (and resized only when asked to)."""
-    cmd = re.sub(r"--bind\s+\S+", f"--bind 127.0.0.1:{port}", procfile_command("web"))
+    cmd = procfile_command("web").replace("gunicorn ", f"gunicorn --bind 127.0.0.1:{port} ", 1)
     if workers:
         cmd = re.sub(r"--workers\s+\d+", f"--workers {workers}", cmd)
     if threads:

@@ -3,6 +3,13 @@
 Rasa believes the sender and metadata (the customer's phone) of each message, so only the app
 may speak for a customer: every turn is signed with RASA_CHANNEL_SECRET (the protocol is in
 rasa_gate/signing.py, Rasa's side) and the HTTP API gets RASA_AUTH_TOKEN. See docs/security.md.
+
+Several Rasa hosts: RASA_URL may list them, comma-separated. Each sender has a stable first
+choice (a hash of the sender), and a host that refuses the connection is skipped for a few
+seconds while the next one in the list takes its turns. Any host can take any sender: they share
+the SQL tracker store and the Redis lock store, which runs one turn of a sender at a time across
+all of them (docs/deploy.md). Only a connection error moves a call on; a timeout does not, since
+the turn may still be running.
 """
 from __future__ import annotations
 
@@ -11,8 +18,10 @@ import hmac
 import json
 import logging
 import secrets
+import threading
 import time
-from typing import Any, Optional
+import zlib
+from typing import Any, Callable, Optional
 
 import requests
 
@@ -20,6 +29,43 @@ from orderline.ports import AssistantUnavailable, BotMessage, Parse
 
 log = logging.getLogger(__name__)
 CHANNEL_PATH = "/webhooks/orderline/webhook"
+# How long a host that refused a connection goes to the back of every sender's list.
+DOWN_SECONDS = 5.0
+
+
+def base_urls(rasa_url: str) -> tuple[str, ...]:
+    """The Rasa base URLs in RASA_URL (one, or several separated by commas), without trailing slashes."""
+    urls = tuple(u.strip().rstrip("/") for u in rasa_url.split(",") if u.strip())
+    if not urls:
+        raise ValueError("RASA_URL names no Rasa server")
+    return urls
+
+
+class Hosts:
+    """The Rasa hosts in the order one sender tries them: its own first, hosts seen down last."""
+
+    def __init__(self, urls: tuple[str, ...], down_seconds: float = DOWN_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.urls = urls
+        self.down_seconds = down_seconds
+        self.clock = clock
+        self._down_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def order(self, key: str) -> list[str]:
+        start = zlib.crc32(key.encode()) % len(self.urls)
+        ring = list(self.urls[start:] + self.urls[:start])
+        now = self.clock()
+        with self._lock:
+            return sorted(ring, key=lambda url: self._down_until.get(url, 0.0) > now)  # stable: up ones first
+
+    def mark_down(self, url: str) -> None:
+        with self._lock:
+            self._down_until[url] = self.clock() + self.down_seconds
+
+    def mark_up(self, url: str) -> None:
+        with self._lock:
+            self._down_until.pop(url, None)
 
 
 def sign(secret: str, timestamp: str, nonce: str, body: bytes) -> str:
@@ -41,7 +87,8 @@ def signed_turn(secret: str, sender: str, text: str, metadata: dict[str, Any],
 class RasaClient:
     def __init__(self, base_url: str, timeout: float = 5.0, session: Optional[requests.Session] = None, *,
                  channel_secret: str = "", auth_token: str = "") -> None:
-        self.base_url = base_url.rstrip("/")
+        self.hosts = Hosts(base_urls(base_url))
+        self.base_url = self.hosts.urls[0]
         self.timeout = timeout
         self.http = session or requests.Session()
         self.channel_secret = channel_secret
@@ -52,8 +99,7 @@ class RasaClient:
         """One signed user turn through the `orderline` channel; returns the bot's messages in order."""
         body, headers = signed_turn(self.channel_secret, sender, text, metadata)
         try:
-            resp = self.http.post(self.base_url + CHANNEL_PATH, data=body, headers=headers,
-                                  timeout=timeout or self.timeout)
+            resp = self.call(sender, "POST", CHANNEL_PATH, data=body, headers=headers, timeout=timeout or self.timeout)
         except requests.RequestException as exc:
             raise AssistantUnavailable(str(exc)) from exc
         if resp.status_code != 200:
@@ -72,8 +118,7 @@ class RasaClient:
         that read grew with the customer's history; this one costs the same every time.
         """
         try:
-            resp = self.http.post(f"{self.base_url}/model/parse", json={"text": text},
-                                  params=self.auth, timeout=timeout)
+            resp = self.call(text, "POST", "/model/parse", json={"text": text}, params=self.auth, timeout=timeout)
         except requests.RequestException as exc:
             log.info("Rasa parse unavailable: %s", exc)
             return None
@@ -105,8 +150,8 @@ class RasaClient:
     def paused(self, sender: str, timeout: float = 1.0) -> Optional[bool]:
         """Whether Rasa's tracker for `sender` is paused (it then answers nothing); None on any failure."""
         try:
-            resp = self.http.get(f"{self.base_url}/conversations/{sender}/tracker",
-                                 params={"include_events": "NONE", **self.auth}, timeout=timeout)
+            resp = self.call(sender, "GET", f"/conversations/{sender}/tracker",
+                             params={"include_events": "NONE", **self.auth}, timeout=timeout)
             paused = resp.json().get("paused") if resp.status_code == 200 else None
         except (requests.RequestException, ValueError, AttributeError) as exc:
             log.info("Rasa tracker for %s unavailable: %s", sender, exc)
@@ -118,18 +163,42 @@ class RasaClient:
 
     def _event(self, sender: str, events: list[dict[str, Any]]) -> bool:
         try:
-            resp = self.http.post(f"{self.base_url}/conversations/{sender}/tracker/events",
-                                  json=events, params={"include_events": "NONE", **self.auth}, timeout=self.timeout)
+            resp = self.call(sender, "POST", f"/conversations/{sender}/tracker/events",
+                             json=events, params={"include_events": "NONE", **self.auth}, timeout=self.timeout)
         except requests.RequestException as exc:
             log.warning("Rasa %s for %s failed: %s", events[0]["event"], sender, exc)
             return False
         return resp.ok
 
     def status(self) -> bool:
-        try:
-            return self.http.get(f"{self.base_url}/", timeout=1.5).ok
-        except requests.RequestException:
-            return False
+        """Whether some Rasa host answers (any one can take every sender's turns)."""
+        for url in self.hosts.urls:
+            try:
+                if self.http.get(f"{url}/", timeout=1.5).ok:
+                    return True
+            except requests.RequestException:
+                continue
+        return False
+
+    def call(self, key: str, method: str, path: str, **kwargs: Any) -> requests.Response:
+        """`method path` on the first Rasa host in `key`'s order that takes the connection.
+
+        Raises:
+            requests.RequestException: the last host's error, or any error but a connection error.
+        """
+        order = self.hosts.order(key)
+        for i, url in enumerate(order):
+            try:
+                resp = self.http.request(method, url + path, **kwargs)
+            except requests.ConnectionError as exc:
+                self.hosts.mark_down(url)
+                if i == len(order) - 1:
+                    raise
+                log.warning("Rasa at %s unreachable (%s); trying %s", url, exc, order[i + 1])
+                continue
+            self.hosts.mark_up(url)
+            return resp
+        raise AssertionError("unreachable: base_urls() never returns an empty tuple")
 
 
 def to_message(raw: dict[str, Any]) -> BotMessage:

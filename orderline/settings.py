@@ -24,11 +24,11 @@ class Settings:
 
     database_url: str = "sqlite:///instance/orderline.db"
     redis_url: str = "redis://localhost:6379/0"
+    # One Rasa base URL, or several separated by commas (bot/rasa_client.py spreads the senders).
     rasa_url: str = "http://localhost:5005"
-    # Path or URL of the trained model artefact Rasa loads (trained once, shipped to every Rasa host).
+    # The trained model Rasa serves: a path, or an http(s) URL (`#sha256=<hex>` to check it);
+    # empty: the newest in models/. Read by rasa_gate/serve.py (docs/deploy.md).
     rasa_model: str = ""
-    # Several hosts share the database, Redis and Rasa (deploy/): SQLite is refused.
-    orderline_multi_host: bool = False
     # The trust boundary around Rasa (docs/security.md). The app signs each customer message with
     # the channel secret and sends the auth token on Rasa's HTTP API; Rasa sends the action token
     # to its action server. Generated for development when empty (instance/dev-secrets.json).
@@ -39,6 +39,10 @@ class Settings:
     rasa_bind_host: str = "127.0.0.1"
     actions_bind_host: str = "127.0.0.1"
     action_endpoint_url: str = "http://127.0.0.1:5055/webhook"
+    # Where gunicorn (the Procfile's web process) listens: host:port.
+    web_bind: str = "0.0.0.0:5000"
+    # Several hosts share the database and Redis: SQLite (a file on one host) is refused.
+    orderline_multi_host: bool = False
     order_service_url: str = "http://localhost:5000"
     api_token: str = ""
     twilio_account_sid: str = ""
@@ -95,6 +99,9 @@ class Settings:
             raise ValueError(f"LOST_PARCEL_REMEDY must be one of {', '.join(REMEDIES)}, not {self.lost_parcel_remedy!r}")
         if self.silent_shipment_hours < 1:
             raise ValueError(f"SILENT_SHIPMENT_HOURS must be at least 1, not {self.silent_shipment_hours}")
+        if self.orderline_multi_host and is_sqlite(self.database_url):
+            raise ValueError("DATABASE_URL is SQLite, a file on one host; ORDERLINE_MULTI_HOST=true needs a database "
+                             "every host reaches (postgresql://...)")
 
     @property
     def production(self) -> bool:
@@ -258,6 +265,10 @@ def replace_settings(settings: Settings, **changes: object) -> Settings:
     from dataclasses import replace
 
     return replace(settings, **changes)
+
+
+def is_sqlite(url: str) -> bool:
+    return url.strip().lower().startswith("sqlite")
 
 
 def absolute_sqlite_url(url: str) -> str:

@@ -17,6 +17,7 @@ from typing import Any, Awaitable, Callable, Dict, Optional, Text
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 from rasa.core.channels.channel import CollectingOutputChannel, InputChannel, UserMessage
+from rasa.core.lock_store import LockError
 from rasa.shared.exceptions import RasaException
 from sanic import Blueprint, response
 from sanic.request import Request
@@ -25,6 +26,26 @@ from sanic.response import HTTPResponse
 from rasa_gate.signing import MAX_SKEW_SECONDS, NONCE_KEY_PREFIX, Refusal, verify
 
 log = logging.getLogger(__name__)
+# Times a turn is asked again when Rasa could not get the sender's lock in time (see `deliver`).
+BUSY_RETRIES = 1
+
+
+async def deliver(on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                  message: Callable[[], UserMessage]) -> bool:
+    """Hand a message to Rasa; False if the sender's lock could not be had, even once more.
+
+    Rasa's lock store gives each waiting turn a ticket that lapses TICKET_LOCK_LIFETIME after it
+    was issued, waiting included. Behind a lock left by a Rasa host that died mid-turn, a turn
+    can wait until its own ticket lapses, and Rasa then raises LockError before the turn runs
+    (nothing was recorded). Asking again issues a fresh ticket, which the dead one no longer blocks.
+    """
+    for attempt in range(BUSY_RETRIES + 1):
+        try:
+            await on_new_message(message())
+            return True
+        except LockError as exc:
+            log.warning("orderline channel: %s (attempt %d of %d)", exc, attempt + 1, BUSY_RETRIES + 1)
+    return False
 
 
 class NonceStore:
@@ -96,7 +117,10 @@ class SignedInput(InputChannel):
                 return response.json({"error": "sender and message are required; metadata is an object"}, status=400)
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
+                if not await deliver(on_new_message, lambda: UserMessage(text, collector, sender,
+                                                                         input_channel=self.name(), metadata=metadata)):
+                    # Not an empty answer: the app then holds the turn or says the assistant is down.
+                    return response.json({"error": "sender busy"}, status=503)
             except asyncio.CancelledError:
                 log.error("orderline channel: the turn for %s timed out", sender)
             except Exception:  # noqa: BLE001 - like Rasa's rest channel: answer with what was said so far

@@ -84,3 +84,23 @@ def test_lost_parcel_remedy_and_silence_have_defaults_and_refuse_nonsense():
     for env in ({"LOST_PARCEL_REMEDY": "voucher"}, {"SILENT_SHIPMENT_HOURS": "0"}):
         with pytest.raises(ValueError, match=next(iter(env))):
             Settings.from_env({**DEV, **env})
+
+
+def test_multi_host_refuses_sqlite_with_one_line_naming_the_variable():
+    for url in ("sqlite:///instance/orderline.db", "SQLite:////tmp/x.db"):
+        with pytest.raises(ValueError) as refused:
+            Settings.from_env({"ORDERLINE_MULTI_HOST": "true", "DATABASE_URL": url, **DEV})
+        assert str(refused.value).startswith("DATABASE_URL is SQLite") and "\n" not in str(refused.value)
+    with pytest.raises(ValueError, match="ORDERLINE_MULTI_HOST=true"):
+        Settings.from_env({"ORDERLINE_MULTI_HOST": "1", **DEV})  # the default database is SQLite too
+    s = Settings.from_env({"ORDERLINE_MULTI_HOST": "yes", "DATABASE_URL": "postgresql://db.internal/orderline", **DEV})
+    assert s.orderline_multi_host
+    assert not Settings.from_env(DEV).orderline_multi_host  # one host: SQLite stays the default
+
+
+def test_multi_host_settings_come_from_the_environment():
+    s = Settings.from_env({"RASA_URL": "http://10.0.0.21:5005,http://10.0.0.22:5005", "WEB_BIND": "10.0.0.11:8000",
+                           "RASA_MODEL": "https://models.internal/orderline.tar.gz", **DEV})
+    assert (s.rasa_url, s.web_bind, s.rasa_model) == ("http://10.0.0.21:5005,http://10.0.0.22:5005", "10.0.0.11:8000",
+                                                      "https://models.internal/orderline.tar.gz")
+    assert Settings.from_env(DEV).web_bind == "0.0.0.0:5000" and Settings.from_env(DEV).rasa_model == ""

@@ -25,7 +25,8 @@ def rasa_side_env(settings: Settings, role: str) -> dict[str, str]:
     if role == "rasa":
         return {**redis_parts(settings.redis_url), **tracker_parts(settings.database_url),
                 "RASA_CHANNEL_SECRET": settings.rasa_channel_secret, "RASA_AUTH_TOKEN": settings.rasa_auth_token, "ACTION_SERVER_TOKEN": settings.action_server_token,
-                "ACTION_ENDPOINT_URL": settings.action_endpoint_url, "RASA_BIND_HOST": settings.rasa_bind_host}
+                "ACTION_ENDPOINT_URL": settings.action_endpoint_url, "RASA_BIND_HOST": settings.rasa_bind_host,
+                "RASA_MODEL": settings.rasa_model, "ORDERLINE_MULTI_HOST": str(settings.orderline_multi_host).lower()}
     if role == "actions":
         return {"ACTION_SERVER_TOKEN": settings.action_server_token, "ACTIONS_BIND_HOST": settings.actions_bind_host,
                 "API_TOKEN": settings.api_token, "ORDER_SERVICE_URL": settings.order_service_url}
@@ -35,7 +36,10 @@ def rasa_side_env(settings: Settings, role: str) -> dict[str, str]:
 if __name__ == "__main__":
     if len(sys.argv) != 2 or sys.argv[1] not in ROLES:
         sys.exit(f"usage: {sys.argv[0]} {'|'.join(ROLES)}")
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:  # one line naming the variable, as the app's processes say it
+        sys.exit(f"orderline: {exc}")
     if sys.argv[1] == "rasa":
         prepare_tracker_store(settings.database_url)  # the SQL tracker store's file or schema
     for key, value in rasa_side_env(settings, sys.argv[1]).items():

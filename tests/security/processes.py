@@ -1,5 +1,5 @@
-"""The Procfile's processes as the attack tests start them: exactly its command lines, except that
-the web server binds a port of the test's own instead of 5000."""
+"""The Procfile's processes as the attack tests start them: exactly its command lines, with the web
+server bound (WEB_BIND) to a port of the test's own instead of 5000."""
 from __future__ import annotations
 
 import os
@@ -13,17 +13,15 @@ from tests.support import procfile
 
 
 def command(name: str, port: int) -> str:
-    """The Procfile's command line; the web server binds a port of the test's own instead of 5000."""
+    """The Procfile's command line (the web server's address is WEB_BIND: `start` sets it)."""
     line = procfile.command(name)
-    if name == "web":
-        assert "--bind 0.0.0.0:5000" in line
-        line = line.replace("--bind 0.0.0.0:5000", f"--bind 127.0.0.1:{port}")
+    assert "--bind" not in line  # WEB_BIND decides (gunicorn.conf.py)
     return line
 
 
 def start(name: str, env: dict[str, str], port: int = 0, **popen) -> subprocess.Popen:
-    return subprocess.Popen(["bash", "-c", "exec " + command(name, port)], cwd=ROOT, env=env,
-                            start_new_session=True, **popen)
+    return subprocess.Popen(["bash", "-c", "exec " + command(name, port)], cwd=ROOT,
+                            env={**env, "WEB_BIND": f"127.0.0.1:{port}"}, start_new_session=True, **popen)
 
 
 def wait_until_serving(proc: subprocess.Popen, base: str, timeout: float = 60) -> None:

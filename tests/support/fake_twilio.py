@@ -57,14 +57,15 @@ class FakeTwilio:
         return self.sent_to(phone)
 
     # -- server --------------------------------------------------------------------
-    def start(self, port: int = 0) -> str:
-        self._server = make_server("127.0.0.1", port, self.app, threaded=True)
+    def start(self, port: int = 0, host: str = "127.0.0.1") -> str:
+        """Serve on `host` (loopback; the cluster test's bridge address) and a free or given port."""
+        self._server = make_server(host, port, self.app, threaded=True)
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self.base_url
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
+        return f"http://{self._server.server_address[0]}:{self._server.server_port}"
 
     def stop(self) -> None:
         if self._server:
