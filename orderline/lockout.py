@@ -36,6 +36,17 @@ def count(cache: redis.Redis, key: str, window: int) -> tuple[int, int]:
     return int(n), int(ttl)
 
 
+# Only a count that still exists goes down: a plain DECR after the window expired would leave a
+# negative count with no expiry, that is, extra tries for ever.
+GIVE_BACK = "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0"
+
+
+def give_back(cache: redis.Redis, *keys: str) -> None:
+    """Take one back from each count in `keys` that still exists (an attempt that succeeded)."""
+    for key in keys:
+        cache.eval(GIVE_BACK, 1, key)
+
+
 Scope = tuple[str, Limit]  # a key naming what is counted (a caller, a line, an order) and its limit
 
 
@@ -45,10 +56,7 @@ class Lockout:
     def __init__(self, cache: redis.Redis, prefix: str) -> None:
         self.cache = cache
         self.prefix = prefix
-        # Only a count that still exists goes down: a plain DECR after the window expired would
-        # leave a negative count with no expiry, that is, extra tries for ever.
-        self._give_back = cache.register_script(
-            "if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end return 0")
+        self._give_back = cache.register_script(GIVE_BACK)
 
     def locked_for(self, scopes: Sequence[Scope]) -> int:
         """Seconds until every scope's lock has ended; 0 when none is locked."""

@@ -32,6 +32,7 @@ import redis
 
 from orderline.clock import Clock
 from orderline.errors import InvalidInput, OrderNotFound, SeveralProofs
+from orderline.lockout import count, give_back
 from orderline.models import Order
 from orderline.orders import OrderService, order_digits
 from orderline.ports import SendResult, Template
@@ -132,21 +133,18 @@ class OwnershipGuard:
             proof: One candidate: the last 4 digits of the order's phone, or its pincode.
             asker: Who asks: their WhatsApp number or caller ID ("withheld" when there is none).
         """
-        counts = self.cache.mget([self._order(ref), self._asker(asker)])
-        if int(counts[0] or 0) >= self.order_failures or int(counts[1] or 0) >= self.asker_failures:
+        # Counted before judging, and given back on success: counting afterwards would let a burst of
+        # parallel guesses all be compared before the first of them had failed.
+        order_key_, asker_key = self._order(ref), self._asker(asker)
+        seconds = int(self.window.total_seconds())
+        order_n, _ = count(self.cache, order_key_, seconds)
+        asker_n, _ = count(self.cache, asker_key, seconds)
+        if order_n > self.order_failures or asker_n > self.asker_failures:
             return Verdict(matched=False, refused=True)
         if proves(self.orders.proof_facts(ref), proof):
+            give_back(self.cache, order_key_, asker_key)
             return Verdict(matched=True)
-        self._count(self._order(ref))
-        self._count(self._asker(asker))
         return Verdict(matched=False)
-
-    def _count(self, key: str) -> None:
-        """One more failure; the window runs from the first failure (a fixed window)."""
-        pipe = self.cache.pipeline()
-        pipe.set(key, 0, ex=self.window, nx=True)
-        pipe.incr(key)
-        pipe.execute()
 
     def locked_until(self, ref: str) -> Optional[datetime]:
         """When strangers may try order `ref` again; None when it is not locked (for the console)."""
@@ -207,10 +205,8 @@ class OneTimeCodes:
         """
         order = self.orders.get(ref)
         sent_key = f"otp:sent:{order.order_id}"
-        pipe = self.cache.pipeline()
-        pipe.set(sent_key, 0, ex=self.window, nx=True)
-        pipe.incr(sent_key)
-        if pipe.execute()[1] > self.per_window:
+        sent, _ = count(self.cache, sent_key, int(self.window.total_seconds()))
+        if sent > self.per_window:
             return SendResult(None, "refused", reason="too many codes for this order today")
         code = f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
         pipe = self.cache.pipeline()

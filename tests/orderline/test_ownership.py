@@ -1,5 +1,6 @@
 """Proof of owning an order placed from another phone, one candidate at a time, with failures counted in
 Redis; and the one-time codes that confirm a change."""
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -57,6 +58,27 @@ def test_five_failures_lock_an_order_for_everyone_but_its_own_number(services, o
     assert verdict.matched is False and verdict.refused is True
     ttl = services.redis.ttl(f"ownership:fail:order:{order_key(order.order_id)}")
     assert 0 < ttl <= 24 * 3600
+
+
+def test_parallel_guesses_are_counted_before_any_is_compared(services, order):
+    """A burst of guesses from many senders at once: only ORDER_FAILURES of them are ever judged."""
+    guard = services.ownership
+    guesses = [g for g in (f"{i:04d}" for i in range(40)) if g != order.customer.phone[-4:]][:30]
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        verdicts = list(pool.map(lambda ig: guard.verify(order.order_id, ig[1], f"+9198100{ig[0]:05d}"),
+                                 enumerate(guesses)))
+    assert not any(v.matched for v in verdicts)
+    assert sum(1 for v in verdicts if not v.refused) == ORDER_FAILURES
+
+
+def test_a_right_answer_gives_its_count_back(services, order):
+    guard = services.ownership
+    for i in range(ORDER_FAILURES - 1):
+        guard.verify(order.order_id, wrong_last4(order), f"+9198200000{i:02d}")
+    for _ in range(3):  # the owner's relative, proving it again and again, never locks the order
+        assert guard.verify(order.order_id, order.customer.phone[-4:], "+919833333333").matched
+    assert guard.locked_until(order.order_id) is None
+    assert guard.verify(order.order_id, wrong_last4(order), "+919844444444").refused is False  # the 5th failure
 
 
 def test_respelling_the_order_number_buys_no_tries(services, order):
