@@ -56,7 +56,7 @@ def conversation_context(svc: ConsoleDeps, phone: str, order_ref: Optional[str] 
         "transcript": svc.conversations.transcript(phone),
         "order": order_dict(order, svc.clock) if order else None,
         "order_ids": [o.order_id for o in orders],
-        "ownership_locks": ownership_locks(svc, [esc["order_id"] if esc else None, order.order_id if order else None]),
+        "ownership_locks": ownership_locks(svc, [esc.order_id if esc else None, order.order_id if order else None]),
     }
 
 

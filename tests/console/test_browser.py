@@ -192,7 +192,7 @@ def test_agent_acts_on_the_order_from_the_panel(live, browser):
     sent = live.twilio.wait_for(phone, 1)
     assert len(sent) == 1 and awb in sent[0]["body"]
     assert "OL-100241: Tracking details sent" in page.inner_text("#transcript")
-    assert live.services.escalations.get(esc["id"])["agent"] == "asha"  # acting claimed it
+    assert live.services.escalations.get(esc["id"]).agent == "asha"  # acting claimed it
     shoot(page, "console-order-actions.png")
     assert errors == []
     context.close()
