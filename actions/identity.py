@@ -171,6 +171,9 @@ def closest(orders: List[Order], current: Optional[Order], near: Callable[[Order
     return next((o for o in orders if near(o)), orders[0])
 
 
+REDACTED = "redacted]"  # the end of the front door's markers: "[card redacted]", "[redacted]"
+
+
 def numbers_in(text: str) -> List[str]:
     """The numbers of 4 digits or more in `text`; digits split by single spaces or hyphens are one
     number ("56 00 34"), so "0001 0002 0003" is one 12-digit number, never three answers."""
@@ -182,9 +185,12 @@ def one_proof(tracker: Tracker) -> Optional[str]:
     the message holds none, several, or a longer run of digits that could hide several guesses.
 
     The text decides (entities the NLU picked out of a list of guesses must not choose one); a
-    button payload ("/inform{...}") has only its entities.
+    button payload ("/inform{...}") has only its entities. Text the front door redacted hid digits
+    ("0001 0002 0003 0004 0005" reads as a card number and its tail), so it holds no one answer.
     """
     text = (tracker.latest_message or {}).get("text") or ""
+    if REDACTED in text:
+        return None
     if text.startswith("/"):
         found = [re.sub(r"\D", "", str(tracker.get_slot(s) or "")) for s in ("phone_last4", "pincode")]
         numbers = [n for n in dict.fromkeys(found) if n]

@@ -93,7 +93,7 @@ def test_the_order_panel_shows_an_ownership_lock_on_the_escalation(as_asha, serv
     page = as_asha.get(f"/agent/conversations/{stranger}").get_data(as_text=True)
     assert "Ownership locked" not in page
     for n in range(5):
-        services.ownership.verify(esc["order_id"], "0000", f"+9198000000{n:02d}")
+        services.ownership.verify(esc.order_id, "0000", f"+9198000000{n:02d}")
     until = services.ownership.locked_until("OL-100231").astimezone(services.clock.tz)
     page = as_asha.get(f"/agent/conversations/{stranger}").get_data(as_text=True)
     assert f"Ownership locked until {until.strftime('%d %b %H:%M')} for OL-100231" in page

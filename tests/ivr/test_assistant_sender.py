@@ -31,7 +31,8 @@ def test_a_voice_turn_and_a_whatsapp_turn_of_one_phone_are_different_conversatio
     assert whatsapp_turn["sender"] == ASHA and whatsapp_turn["metadata"]["channel"] == "whatsapp"
     assert voice_turn["sender"] == f"voice:{call.call_sid}" != ASHA
     # The actions still know the customer: the phone travels in the metadata.
-    assert voice_turn["metadata"] == {"channel": "voice", "phone": ASHA, "language": "en"}
+    assert voice_turn["metadata"] == {"channel": "voice", "phone": ASHA, "language": "en",
+                                       "caller_attested": True}  # the scripted caller is attested A
     assert fake_rasa.heard(ASHA) == [whatsapp_turn]
 
 

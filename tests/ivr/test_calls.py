@@ -69,8 +69,8 @@ def test_unknown_caller_failing_verification_three_times_hears_nothing_and_gets_
     assert "out for delivery" not in everything and "Priya" not in everything and "rupees" not in everything
     assert call.ended == "enqueue" and call.queue == "support"
     esc = escalations(services)
-    assert len(esc) == 1 and esc[0]["channel"] == "voice" and esc[0]["order_id"] is None
-    assert "could not verify order 100241" in esc[0]["note"]
+    assert len(esc) == 1 and esc[0].channel == "voice" and esc[0].order_id is None
+    assert "could not verify order 100241" in esc[0].note
     # The verification digits never reach the transcript.
     with services.sessions() as s:
         texts = [m.text for m in s.scalars(select(Message)).all()]
@@ -145,8 +145,8 @@ def test_silent_caller_is_reprompted_shorter_then_queued(caller, demo, services)
     assert "connecting you to a person" in call.docs[3].text
     assert "You are number 2 in the queue" in call.hold.text
     esc = escalations(services)
-    assert len(esc) == 1 and esc[0]["channel"] == "voice" and esc[0]["call_sid"] and esc[0]["status"] == "open"
-    assert "no usable input" in esc[0]["note"]
+    assert len(esc) == 1 and esc[0].channel == "voice" and esc[0].call_sid and esc[0].status == "open"
+    assert "no usable input" in esc[0].note
 
 
 def test_zero_puts_the_caller_through_to_a_person(caller, demo, services):

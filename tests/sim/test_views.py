@@ -171,7 +171,7 @@ def test_typed_speech_reaches_the_assistant(client, live, demo, fake_rasa):
     answer = call(client, f"/{turn['call_sid']}/input", {"speech": "where is my order"})
     [heard] = fake_rasa.heard(f"voice:{turn['call_sid']}")  # the call's own conversation, not the WhatsApp one
     assert heard["message"] == "where is my order"
-    assert heard["metadata"] == {"channel": "voice", "phone": ASHA, "language": "en"}
+    assert heard["metadata"] == {"channel": "voice", "phone": ASHA, "language": "en", "caller_attested": True}
     assert "where is my order" in " ".join(s["text"] for s in answer["said"])  # the fake echoes it
 
 
